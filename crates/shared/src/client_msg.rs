@@ -1,0 +1,117 @@
+//! Frames a client sends to the server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+use crate::names::{RoomId, UserName};
+use crate::text::{ClientId, HistoryLimit, MessageText};
+
+/// One client frame, tagged by `type`.
+///
+/// There is deliberately no `from` field anywhere: the server decides who
+/// sent a frame, and serde drops any `from` a client adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Become a member; `since` is the last seq the client already has.
+    Join {
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+    },
+    /// Stop being a member.
+    Leave { room: RoomId },
+    /// Post to a room the user is a member of.
+    Send {
+        room: RoomId,
+        text: MessageText,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
+    /// Post to the direct conversation with `to`.
+    Dm {
+        to: UserName,
+        text: MessageText,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
+    /// Tell the room's other members this user is typing.
+    Typing { room: RoomId },
+    /// The user has read `room` up to `seq`.
+    Read { room: RoomId, seq: u64 },
+    /// Older messages, newest last.
+    History {
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<HistoryLimit>,
+    },
+}
+
+impl ClientMsg {
+    /// Every `type` tag a client may send.
+    pub const TYPES: [&'static str; 7] =
+        ["join", "leave", "send", "dm", "typing", "read", "history"];
+
+    /// The frame as JSON text.
+    pub fn to_json(&self) -> String {
+        // A ClientMsg holds only strings and integers, which always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Why a text frame could not be turned into a [`ClientMsg`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct DecodeError {
+    /// `bad_json`, `unknown_type` or `invalid`.
+    pub code: ErrorCode,
+    pub message: String,
+    /// The frame's `client_id`, if it had a readable one, so the client can
+    /// tell which of its sends failed.
+    pub client_id: Option<String>,
+}
+
+/// Parses one text frame, telling apart "not JSON", "unknown type" and
+/// "a field breaks its rules" so the client gets the precise error code.
+pub fn decode(frame: &str) -> Result<ClientMsg, DecodeError> {
+    let value: serde_json::Value = serde_json::from_str(frame).map_err(|e| DecodeError {
+        code: ErrorCode::BadJson,
+        message: format!("frame is not JSON: {e}"),
+        client_id: None,
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(DecodeError {
+            code: ErrorCode::BadJson,
+            message: "frame must be a JSON object".into(),
+            client_id: None,
+        });
+    };
+    let client_id = object
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    match object.get("type").and_then(|t| t.as_str()) {
+        Some(t) if ClientMsg::TYPES.contains(&t) => {}
+        Some(t) => {
+            return Err(DecodeError {
+                code: ErrorCode::UnknownType,
+                message: format!("unknown frame type {t:?}"),
+                client_id,
+            })
+        }
+        None => {
+            return Err(DecodeError {
+                code: ErrorCode::UnknownType,
+                message: "frame has no string \"type\" field".into(),
+                client_id,
+            })
+        }
+    }
+    serde_json::from_value(value).map_err(|e| DecodeError {
+        code: ErrorCode::Invalid,
+        message: e.to_string(),
+        client_id,
+    })
+}

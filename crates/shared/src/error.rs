@@ -1,0 +1,68 @@
+//! Error codes, shared by WebSocket `error` frames and HTTP error bodies.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as a stable snake_case code clients can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame or body is not JSON (or not a JSON object).
+    BadJson,
+    /// The frame's `type` is missing or not one of the known ones.
+    UnknownType,
+    /// A field is missing or breaks its rules (name, room, text, limit, ...).
+    Invalid,
+    /// Binary WebSocket frames are not part of the protocol.
+    BinaryUnsupported,
+    /// The user is not a member of that room.
+    NotMember,
+    /// The user may not do that at all (someone else's DM, say).
+    Forbidden,
+    /// No user has that name.
+    UnknownUser,
+    /// Too many frames too fast; the frame was dropped.
+    RateLimited,
+    /// The server failed; nothing was stored.
+    Internal,
+    /// HTTP: no valid session.
+    Unauthorized,
+    /// HTTP: the name belongs to someone else.
+    NameTaken,
+    /// HTTP: no such thing.
+    NotFound,
+    /// HTTP: an upload over the size limit.
+    PayloadTooLarge,
+    /// HTTP: an upload that is not a supported image.
+    UnsupportedMediaType,
+    /// HTTP: the server is at its connection limit.
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadJson => "bad_json",
+            Self::UnknownType => "unknown_type",
+            Self::Invalid => "invalid",
+            Self::BinaryUnsupported => "binary_unsupported",
+            Self::NotMember => "not_member",
+            Self::Forbidden => "forbidden",
+            Self::UnknownUser => "unknown_user",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+            Self::Unauthorized => "unauthorized",
+            Self::NameTaken => "name_taken",
+            Self::NotFound => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// Body of every HTTP error response: `{"code","message"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}

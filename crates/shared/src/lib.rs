@@ -1,0 +1,58 @@
+//! Confab's wire contract, compiled by both the server and the WASM client.
+//!
+//! `docs/PROTOCOL.md` describes the contract in words; this crate is the same
+//! contract in code, and the golden tests in `tests/golden.rs` pin the exact
+//! JSON of every frame so the two cannot drift apart silently.
+//!
+//! Map of the modules:
+//!
+//! - [`names`]: `UserName`, `RoomName` and `RoomId` (a public room or a
+//!   `dm:a:b` conversation). They *parse* their input, so a value of these
+//!   types is valid by construction, on both sides of the wire.
+//! - [`text`]: `MessageText`, `ClientId` and `HistoryLimit`, the other
+//!   bounded inputs a client sends.
+//! - [`model`]: the objects that appear inside frames (`User`, `Message`,
+//!   `Attachment`, room and member summaries).
+//! - [`client_msg`]: `ClientMsg`, every frame a client may send, and
+//!   [`client_msg::decode`], which turns raw text into one or into a precise
+//!   protocol error.
+//! - [`server_msg`]: `ServerMsg`, every frame the server sends.
+//! - [`error`]: the error codes shared by WebSocket `error` frames and HTTP
+//!   error bodies.
+//! - [`mention`]: finds `@name` mentions in a message text.
+//!
+//! The crate depends on nothing async so that it builds for `wasm32`.
+
+pub mod client_msg;
+pub mod error;
+pub mod mention;
+pub mod model;
+pub mod names;
+pub mod server_msg;
+pub mod text;
+
+pub use client_msg::{decode, ClientMsg, DecodeError};
+pub use error::{ErrorBody, ErrorCode};
+pub use model::{
+    Attachment, Color, Member, Message, PublicRoom, RoomSummary, SessionReply, Timestamp, User,
+};
+pub use names::{NameError, RoomId, RoomName, UserName};
+pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg};
+pub use text::{ClientId, HistoryLimit, MessageText};
+
+/// Largest WebSocket frame the server accepts; larger frames close the
+/// connection with code 1009.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Largest number of messages a `joined` reply carries; `more` says whether
+/// there were more.
+pub const MAX_RESUME_MESSAGES: usize = 500;
+
+/// How many recent messages a `join` without `since` returns.
+pub const DEFAULT_JOIN_MESSAGES: usize = 50;
+
+/// The room every user starts in. It always exists.
+pub const LOBBY: &str = "lobby";
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "confab_session";

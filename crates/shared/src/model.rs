@@ -1,0 +1,157 @@
+//! The objects that appear inside frames and HTTP bodies.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::names::{NameError, RoomId, UserName};
+
+/// A point in time, written as RFC 3339 in UTC with milliseconds
+/// (`2026-11-22T10:00:00.000Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::from_millis(Utc::now().timestamp_millis())
+    }
+
+    /// Milliseconds since the Unix epoch; out-of-range values clamp to the epoch.
+    pub fn from_millis(ms: i64) -> Self {
+        Self(Utc.timestamp_millis_opt(ms).single().unwrap_or_default())
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn datetime(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&raw)
+            .map(|t| Self(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A user's display colour, `#rrggbb`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Color(String);
+
+impl Color {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let ok = raw.len() == 7
+            && raw.starts_with('#')
+            && raw[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(NameError::BadChar {
+                what: "a colour",
+                ch: raw.chars().find(|c| !c.is_ascii_hexdigit()).unwrap_or('?'),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Color {
+    type Error = NameError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Color> for String {
+    fn from(value: Color) -> String {
+        value.0
+    }
+}
+
+/// A user as everyone sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: UserName,
+    pub color: Color,
+}
+
+/// Reply to `POST /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionReply {
+    pub token: String,
+    pub user: User,
+}
+
+/// An image attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Where to fetch it: `/uploads/<file>`.
+    pub url: String,
+    pub mime: String,
+    pub bytes: u64,
+}
+
+/// A stored message, wherever it appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub room: RoomId,
+    /// Position in the room: 1, 2, 3, ... without gaps.
+    pub seq: u64,
+    /// Who sent it, as decided by the server.
+    pub from: UserName,
+    pub text: String,
+    pub ts: Timestamp,
+    pub attachment: Option<Attachment>,
+}
+
+/// A room as listed in `welcome`: the user's own view of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub name: RoomId,
+    pub members: u32,
+    pub online: u32,
+    /// Messages of others after the user's read cursor.
+    pub unread: u64,
+    pub latest_seq: u64,
+}
+
+/// A public room as listed by `GET /api/rooms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRoom {
+    pub name: RoomId,
+    pub members: u32,
+    pub online: u32,
+    pub latest_seq: u64,
+}
+
+/// A member of a room, in `joined`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: UserName,
+    pub color: Color,
+    pub online: bool,
+}

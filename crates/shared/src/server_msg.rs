@@ -1,0 +1,119 @@
+//! Frames the server sends to clients (over WebSocket, and as SSE events).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+use crate::model::{Member, Message, RoomSummary, User};
+use crate::names::{RoomId, UserName};
+use crate::text::ClientId;
+
+/// What happened to a user's membership or online state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceEvent {
+    Joined,
+    Left,
+    Online,
+    Offline,
+}
+
+/// Why a `notification` was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Dm,
+    Mention,
+    System,
+}
+
+/// One server frame, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First frame after connecting.
+    Welcome { user: User, rooms: Vec<RoomSummary> },
+    /// Reply to `join`.
+    Joined {
+        room: RoomId,
+        members: Vec<Member>,
+        messages: Vec<Message>,
+        more: bool,
+        latest_seq: u64,
+    },
+    /// Reply to `leave`.
+    Left { room: RoomId },
+    /// A new message in one of the user's rooms.
+    Message { message: Message },
+    /// The sending connection's confirmation that its message is stored.
+    Ack {
+        client_id: Option<ClientId>,
+        message: Message,
+    },
+    /// Membership or online state changed.
+    Presence {
+        room: RoomId,
+        user: UserName,
+        event: PresenceEvent,
+        members: u32,
+        online: u32,
+    },
+    /// Another member is typing.
+    Typing { room: RoomId, user: UserName },
+    /// Reply to `history`.
+    History {
+        room: RoomId,
+        messages: Vec<Message>,
+        more: bool,
+    },
+    /// A DM or mention for this user, or a system notice. `room` and `from`
+    /// are `null` for system notices.
+    Notification {
+        kind: NotificationKind,
+        room: Option<RoomId>,
+        from: Option<UserName>,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+    },
+    /// The last frame could not be done.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+    },
+}
+
+impl ServerMsg {
+    /// The frame's `type` tag, which is also its SSE `event:` name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Welcome { .. } => "welcome",
+            Self::Joined { .. } => "joined",
+            Self::Left { .. } => "left",
+            Self::Message { .. } => "message",
+            Self::Ack { .. } => "ack",
+            Self::Presence { .. } => "presence",
+            Self::Typing { .. } => "typing",
+            Self::History { .. } => "history",
+            Self::Notification { .. } => "notification",
+            Self::Error { .. } => "error",
+        }
+    }
+
+    /// The frame as JSON text.
+    pub fn to_json(&self) -> String {
+        // Every field is a string, number, bool or a struct of those, which
+        // serde_json always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Shorthand for an `error` frame.
+    pub fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Self {
+        Self::Error {
+            code,
+            message: message.into(),
+            client_id,
+        }
+    }
+}
