@@ -1,4 +1,55 @@
-//! Confab's browser UI. The UI issue fills this crate; for now it only proves
-//! that the shared contract builds for the client side.
+//! Confab's browser UI, written with Leptos 0.8.
+//!
+//! - [`state`]: the chat state as a plain-Rust reducer over server frames
+//!   and local actions (unit-tested on the host).
+//! - [`chat`]: the reactive handle the components use (signals + actions).
+//! - [`socket`]: the tab's one WebSocket, with reconnect and resume.
+//! - [`api`]: the REST calls (session).
+//! - [`components`]: one component per file.
+//!
+//! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
+//! [`hydrate`] entry point) and `ssr` (the server renders [`shell`]).
 
+pub mod api;
+pub mod backoff;
+pub mod chat;
+pub mod components;
+pub mod dom;
+pub mod format;
+pub mod socket;
+pub mod state;
+pub mod timefmt;
+
+pub use components::app::App;
 pub use confab_shared as shared;
+
+use leptos::prelude::*;
+use leptos_meta::MetaTags;
+
+/// The whole HTML document, for server-side rendering (leptos_actix).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Entry point of the `hydrate` build: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

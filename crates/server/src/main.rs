@@ -1,1 +1,55 @@
-fn main() {}
+use clap::Parser;
+use confab_server::configuration::Cli;
+use confab_server::{telemetry, Application};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    telemetry::init();
+    // Each connection is a file descriptor; ask for as many as allowed.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open file limit");
+    }
+    let settings = match Cli::parse().into_settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("confab: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = match Application::build(settings).await {
+        Ok(app) => {
+            println!("confab listening on http://{}", app.local_addr());
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("confab: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -61,7 +61,9 @@ impl Color {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         let ok = raw.len() == 7
             && raw.starts_with('#')
-            && raw[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+            && raw[1..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
         if ok {
             Ok(Self(raw.to_owned()))
         } else {

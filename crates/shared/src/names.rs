@@ -77,8 +77,9 @@ impl RoomName {
                 got: count,
             });
         }
-        let allowed =
-            |c: char| (c.is_alphabetic() && c.is_lowercase()) || c.is_ascii_digit() || c == '-' || c == '_';
+        let allowed = |c: char| {
+            (c.is_alphabetic() && c.is_lowercase()) || c.is_ascii_digit() || c == '-' || c == '_'
+        };
         if let Some(ch) = raw.chars().find(|c| !allowed(*c)) {
             return Err(NameError::BadChar {
                 what: "a room name",
@@ -115,7 +116,11 @@ impl RoomId {
                 let (a, b) = (UserName::parse(raw_a)?, UserName::parse(raw_b)?);
                 // Only the canonical spelling is accepted (untrimmed, ordered,
                 // two different users), so a pair has exactly one conversation.
-                if a.as_str() != raw_a || b.as_str() != raw_b || a.as_str() >= b.as_str() || a.key() == b.key() {
+                if a.as_str() != raw_a
+                    || b.as_str() != raw_b
+                    || a.as_str() >= b.as_str()
+                    || a.key() == b.key()
+                {
                     return Err(NameError::BadDirect);
                 }
                 Ok(Self::Direct(a, b))
@@ -130,7 +135,11 @@ impl RoomId {
         if x.key() == y.key() {
             return None;
         }
-        let (a, b) = if x.as_str() < y.as_str() { (x, y) } else { (y, x) };
+        let (a, b) = if x.as_str() < y.as_str() {
+            (x, y)
+        } else {
+            (y, x)
+        };
         Some(Self::Direct(a.clone(), b.clone()))
     }
 

@@ -48,11 +48,23 @@ where
 #[test]
 fn client_frames() {
     golden(
-        ClientMsg::Join { room: room("lobby"), since: Some(7) },
+        ClientMsg::Join {
+            room: room("lobby"),
+            since: Some(7),
+        },
         r#"{"type":"join","room":"lobby","since":7}"#,
     );
-    golden(ClientMsg::Join { room: room("lobby"), since: None }, r#"{"type":"join","room":"lobby"}"#);
-    golden(ClientMsg::Leave { room: room("rust") }, r#"{"type":"leave","room":"rust"}"#);
+    golden(
+        ClientMsg::Join {
+            room: room("lobby"),
+            since: None,
+        },
+        r#"{"type":"join","room":"lobby"}"#,
+    );
+    golden(
+        ClientMsg::Leave { room: room("rust") },
+        r#"{"type":"leave","room":"rust"}"#,
+    );
     golden(
         ClientMsg::Send {
             room: room("lobby"),
@@ -62,11 +74,26 @@ fn client_frames() {
         r#"{"type":"send","room":"lobby","text":"hello","client_id":"c1"}"#,
     );
     golden(
-        ClientMsg::Dm { to: name("bob"), text: MessageText::parse("psst").unwrap(), client_id: None },
+        ClientMsg::Dm {
+            to: name("bob"),
+            text: MessageText::parse("psst").unwrap(),
+            client_id: None,
+        },
         r#"{"type":"dm","to":"bob","text":"psst"}"#,
     );
-    golden(ClientMsg::Typing { room: room("dm:alice:bob") }, r#"{"type":"typing","room":"dm:alice:bob"}"#);
-    golden(ClientMsg::Read { room: room("lobby"), seq: 3 }, r#"{"type":"read","room":"lobby","seq":3}"#);
+    golden(
+        ClientMsg::Typing {
+            room: room("dm:alice:bob"),
+        },
+        r#"{"type":"typing","room":"dm:alice:bob"}"#,
+    );
+    golden(
+        ClientMsg::Read {
+            room: room("lobby"),
+            seq: 3,
+        },
+        r#"{"type":"read","room":"lobby","seq":3}"#,
+    );
     golden(
         ClientMsg::History {
             room: room("lobby"),
@@ -86,14 +113,24 @@ fn server_frames() {
     golden(
         ServerMsg::Welcome {
             user: user(),
-            rooms: vec![RoomSummary { name: room("lobby"), members: 3, online: 2, unread: 1, latest_seq: 9 }],
+            rooms: vec![RoomSummary {
+                name: room("lobby"),
+                members: 3,
+                online: 2,
+                unread: 1,
+                latest_seq: 9,
+            }],
         },
         r##"{"type":"welcome","user":{"id":"u1","name":"alice","color":"#a1b2c3"},"rooms":[{"name":"lobby","members":3,"online":2,"unread":1,"latest_seq":9}]}"##,
     );
     golden(
         ServerMsg::Joined {
             room: room("lobby"),
-            members: vec![Member { name: name("bob"), color: Color::parse("#000000").unwrap(), online: true }],
+            members: vec![Member {
+                name: name("bob"),
+                color: Color::parse("#000000").unwrap(),
+                online: true,
+            }],
             messages: vec![message()],
             more: false,
             latest_seq: 42,
@@ -102,10 +139,19 @@ fn server_frames() {
             r##"{{"type":"joined","room":"lobby","members":[{{"name":"bob","color":"#000000","online":true}}],"messages":[{MESSAGE_JSON}],"more":false,"latest_seq":42}}"##
         ),
     );
-    golden(ServerMsg::Left { room: room("rust") }, r#"{"type":"left","room":"rust"}"#);
-    golden(ServerMsg::Message { message: message() }, &format!(r#"{{"type":"message","message":{MESSAGE_JSON}}}"#));
     golden(
-        ServerMsg::Ack { client_id: Some(ClientId::parse("c1").unwrap()), message: message() },
+        ServerMsg::Left { room: room("rust") },
+        r#"{"type":"left","room":"rust"}"#,
+    );
+    golden(
+        ServerMsg::Message { message: message() },
+        &format!(r#"{{"type":"message","message":{MESSAGE_JSON}}}"#),
+    );
+    golden(
+        ServerMsg::Ack {
+            client_id: Some(ClientId::parse("c1").unwrap()),
+            message: message(),
+        },
         &format!(r#"{{"type":"ack","client_id":"c1","message":{MESSAGE_JSON}}}"#),
     );
     golden(
@@ -125,9 +171,19 @@ fn server_frames() {
     ] {
         assert_eq!(serde_json::to_value(event).unwrap(), json!(tag));
     }
-    golden(ServerMsg::Typing { room: room("lobby"), user: name("bob") }, r#"{"type":"typing","room":"lobby","user":"bob"}"#);
     golden(
-        ServerMsg::History { room: room("lobby"), messages: vec![message()], more: true },
+        ServerMsg::Typing {
+            room: room("lobby"),
+            user: name("bob"),
+        },
+        r#"{"type":"typing","room":"lobby","user":"bob"}"#,
+    );
+    golden(
+        ServerMsg::History {
+            room: room("lobby"),
+            messages: vec![message()],
+            more: true,
+        },
         &format!(r#"{{"type":"history","room":"lobby","messages":[{MESSAGE_JSON}],"more":true}}"#),
     );
     golden(
@@ -150,9 +206,16 @@ fn server_frames() {
         },
         r#"{"type":"notification","kind":"system","room":null,"from":null,"text":"server restarting"}"#,
     );
-    assert_eq!(serde_json::to_value(NotificationKind::Dm).unwrap(), json!("dm"));
+    assert_eq!(
+        serde_json::to_value(NotificationKind::Dm).unwrap(),
+        json!("dm")
+    );
     golden(
-        ServerMsg::error(ErrorCode::NotMember, "join the room first", Some("c9".into())),
+        ServerMsg::error(
+            ErrorCode::NotMember,
+            "join the room first",
+            Some("c9".into()),
+        ),
         r#"{"type":"error","code":"not_member","message":"join the room first","client_id":"c9"}"#,
     );
 }
@@ -160,21 +223,36 @@ fn server_frames() {
 #[test]
 fn attachments_and_rest_bodies() {
     let mut m = message();
-    m.attachment = Some(Attachment { url: "/uploads/a.gif".into(), mime: "image/gif".into(), bytes: 12345 });
+    m.attachment = Some(Attachment {
+        url: "/uploads/a.gif".into(),
+        mime: "image/gif".into(),
+        bytes: 12345,
+    });
     golden(
         m,
         r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":{"url":"/uploads/a.gif","mime":"image/gif","bytes":12345}}"#,
     );
     golden(
-        SessionReply { token: "t".into(), user: user() },
+        SessionReply {
+            token: "t".into(),
+            user: user(),
+        },
         r##"{"token":"t","user":{"id":"u1","name":"alice","color":"#a1b2c3"}}"##,
     );
     golden(
-        PublicRoom { name: room("lobby"), members: 2, online: 1, latest_seq: 5 },
+        PublicRoom {
+            name: room("lobby"),
+            members: 2,
+            online: 1,
+            latest_seq: 5,
+        },
         r#"{"name":"lobby","members":2,"online":1,"latest_seq":5}"#,
     );
     golden(
-        ErrorBody { code: ErrorCode::NameTaken, message: "taken".into() },
+        ErrorBody {
+            code: ErrorCode::NameTaken,
+            message: "taken".into(),
+        },
         r#"{"code":"name_taken","message":"taken"}"#,
     );
 }
@@ -210,8 +288,14 @@ fn decode_tells_errors_apart() {
     assert_eq!(e.code, ErrorCode::BadJson);
     assert_eq!(decode("[1]").unwrap_err().code, ErrorCode::BadJson);
     let e = decode(r#"{"type":"shout","client_id":"c1"}"#).unwrap_err();
-    assert_eq!((e.code, e.client_id.as_deref()), (ErrorCode::UnknownType, Some("c1")));
-    assert_eq!(decode(r#"{"room":"lobby"}"#).unwrap_err().code, ErrorCode::UnknownType);
+    assert_eq!(
+        (e.code, e.client_id.as_deref()),
+        (ErrorCode::UnknownType, Some("c1"))
+    );
+    assert_eq!(
+        decode(r#"{"room":"lobby"}"#).unwrap_err().code,
+        ErrorCode::UnknownType
+    );
     for bad in [
         r#"{"type":"join","room":"Not A Room"}"#,
         r#"{"type":"join"}"#,
@@ -222,9 +306,15 @@ fn decode_tells_errors_apart() {
     ] {
         assert_eq!(decode(bad).unwrap_err().code, ErrorCode::Invalid, "{bad}");
     }
-    let long = format!(r#"{{"type":"send","room":"lobby","text":"{}"}}"#, "x".repeat(4001));
+    let long = format!(
+        r#"{{"type":"send","room":"lobby","text":"{}"}}"#,
+        "x".repeat(4001)
+    );
     assert_eq!(decode(&long).unwrap_err().code, ErrorCode::Invalid);
     // A spoofed sender is simply not part of the frame.
     let msg = decode(r#"{"type":"send","room":"lobby","text":"hi","from":"mallory"}"#).unwrap();
-    assert_eq!(msg.to_json(), r#"{"type":"send","room":"lobby","text":"hi"}"#);
+    assert_eq!(
+        msg.to_json(),
+        r#"{"type":"send","room":"lobby","text":"hi"}"#
+    );
 }

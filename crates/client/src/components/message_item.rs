@@ -1,0 +1,114 @@
+//! One message of the list.
+
+use leptos::prelude::*;
+
+use crate::chat::{Chat, Entry};
+use crate::components::attachment::AttachmentView;
+use crate::dom;
+use crate::state::{fallback_color, SendStatus};
+use crate::timefmt;
+
+/// A message: author (in their colour) and time when it starts a group,
+/// the text (always as text, never HTML), its image, and for a message of
+/// ours not yet confirmed its state, with "Retry" when it failed.
+#[component]
+pub fn MessageItem(
+    /// The message, stored or still pending.
+    entry: Entry,
+    /// Show the author line (first message of a group).
+    show_author: bool,
+    /// Sent by the signed-in user: set apart.
+    own: bool,
+) -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let me = chat.me.get_untracked();
+    let (from, text, ts, attachment, status, client_id) = match entry {
+        Entry::Stored(m) => (
+            m.from.clone(),
+            m.text.clone(),
+            m.ts.millis(),
+            m.attachment.clone(),
+            None,
+            None,
+        ),
+        Entry::Pending(p) => match me.as_ref() {
+            Some(me) => (
+                me.name.clone(),
+                p.text.as_str().to_owned(),
+                p.ts_ms,
+                None,
+                Some(p.status.clone()),
+                Some(p.client_id.clone()),
+            ),
+            None => return ().into_any(),
+        },
+    };
+    let color = chat
+        .color_of(&from)
+        .unwrap_or_else(|| fallback_color(&from));
+    let offset = dom::tz_offset(ts);
+    let clock = timefmt::clock(ts, offset);
+    let full = timefmt::full(ts, offset);
+    let iso = confab_shared::Timestamp::from_millis(ts).to_string();
+    let sending = status == Some(SendStatus::Sending);
+    let failed = match &status {
+        Some(SendStatus::Failed(reason)) => Some(reason.clone()),
+        _ => None,
+    };
+    let author = from.to_string();
+    let failed_class = failed.is_some();
+    let status_view = match (failed, client_id) {
+        (Some(reason), Some(id)) => {
+            let retry_id = id.clone();
+            Some(
+                view! {
+                    <p class="send-status failed" role="alert">
+                        <span>{format!("Not sent: {reason}")}</span>
+                        <button type="button" on:click=move |_| chat.retry(retry_id.clone())>
+                            "Retry"
+                        </button>
+                        <button type="button" on:click=move |_| chat.discard(id.clone())>
+                            "Discard"
+                        </button>
+                    </p>
+                }
+                .into_any(),
+            )
+        }
+        _ if sending => Some(view! { <p class="send-status">"Sending…"</p> }.into_any()),
+        _ => None,
+    };
+    view! {
+        <li
+            class="message"
+            class:own=own
+            class:grouped=!show_author
+            class:pending=sending
+            class:failed=failed_class
+            style=format!("--author-color: {color}")
+        >
+            {show_author
+                .then(|| {
+                    view! {
+                        <p class="meta">
+                            <span class="author">{author.clone()}</span>
+                            <time datetime=iso.clone() title=full.clone()>{clock.clone()}</time>
+                        </p>
+                    }
+                })}
+            {(!show_author)
+                .then(|| {
+                    view! {
+                        <span class="visually-hidden">{author.clone()}</span>
+                        <time class="side-time" datetime=iso title=full>
+                            {clock}
+                        </time>
+                    }
+                })}
+            {(!text.is_empty()).then(|| view! { <p class="text">{text}</p> })}
+            {attachment.map(|a| view! { <AttachmentView attachment=a from=author/> })}
+            {status_view}
+        </li>
+    }
+    .into_any()
+}

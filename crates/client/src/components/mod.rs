@@ -1,0 +1,17 @@
+//! The UI, one component per file.
+
+pub mod app;
+pub mod attachment;
+pub mod chat_screen;
+pub mod composer;
+pub mod connection_banner;
+pub mod join_room;
+pub mod message_item;
+pub mod message_list;
+pub mod nickname;
+pub mod online_users;
+pub mod room_header;
+pub mod sidebar;
+pub mod toasts;
+pub mod typing_indicator;
+pub mod upload_button;

@@ -1,0 +1,148 @@
+//! The sidebar: who I am, join box, rooms, direct messages, online users.
+
+use confab_shared::User;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::chat::{Chat, RoomItem};
+use crate::components::join_room::JoinRoom;
+use crate::components::online_users::OnlineUsers;
+use crate::dom;
+
+/// The navigation column (a drawer on phones).
+#[component]
+pub fn Sidebar(
+    /// The signed-in user.
+    user: User,
+    /// Called after the user picked a room, so a phone layout can close the drawer.
+    on_navigate: Callback<()>,
+    /// Called once the user signed out.
+    on_signed_out: Callback<()>,
+) -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let public = Memo::new(move |_| {
+        chat.rooms
+            .get()
+            .into_iter()
+            .filter(|r| !r.direct)
+            .collect::<Vec<_>>()
+    });
+    let direct = Memo::new(move |_| {
+        chat.rooms
+            .get()
+            .into_iter()
+            .filter(|r| r.direct)
+            .collect::<Vec<_>>()
+    });
+    let active_id = Memo::new(move |_| chat.active.get().map(|a| a.id));
+
+    let sign_out = move |_| {
+        spawn_local(async move {
+            if let Err(e) = api::logout().await {
+                leptos::logging::warn!("{e}");
+            }
+            chat.stop();
+            on_signed_out.run(());
+        });
+    };
+
+    // Only offered while the browser has not been asked yet.
+    let can_ask = RwSignal::new(
+        dom::notification_permission() == Some(web_sys::NotificationPermission::Default),
+    );
+    let ask = move |_| {
+        can_ask.set(false);
+        if let Some(promise) = dom::request_notification_permission() {
+            spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
+    };
+
+    let room_button = move |item: RoomItem| {
+        let id = item.id.clone();
+        let id_for_click = item.id.clone();
+        let is_active = move || active_id.get().as_ref() == Some(&id);
+        let unread = item.unread;
+        let counts = if item.direct {
+            String::new()
+        } else {
+            format!("{} members · {} online", item.members, item.online)
+        };
+        let label = item.label.clone();
+        view! {
+            <li>
+                <button
+                    type="button"
+                    class="room-link"
+                    class:active=is_active.clone()
+                    aria-current=move || if is_active() { Some("page") } else { None }
+                    on:click=move |_| {
+                        chat.select(id_for_click.clone());
+                        on_navigate.run(());
+                    }
+                >
+                    <span class="room-name">{label}</span>
+                    {(!counts.is_empty()).then(|| view! { <span class="room-counts">{counts}</span> })}
+                    {(unread > 0)
+                        .then(|| {
+                            view! {
+                                <span class="badge">
+                                    <span aria-hidden="true">{unread}</span>
+                                    <span class="visually-hidden">
+                                        {format!(", {unread} unread")}
+                                    </span>
+                                </span>
+                            }
+                        })}
+                </button>
+            </li>
+        }
+    };
+
+    view! {
+        <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
+            <header class="me">
+                <span class="me-name" style:color=user.color.as_str().to_owned()>
+                    {user.name.to_string()}
+                </span>
+                <button type="button" class="link-button" on:click=sign_out>
+                    "Sign out"
+                </button>
+            </header>
+            <JoinRoom on_joined=on_navigate/>
+            <nav aria-labelledby="rooms-heading">
+                <h2 id="rooms-heading">"Rooms"</h2>
+                <ul class="room-list">
+                    <For
+                        each=move || public.get()
+                        key=|r| (r.id.clone(), r.unread, r.members, r.online)
+                        children=room_button
+                    />
+                </ul>
+            </nav>
+            <nav aria-labelledby="dms-heading">
+                <h2 id="dms-heading">"Direct messages"</h2>
+                <Show
+                    when=move || !direct.get().is_empty()
+                    fallback=|| view! { <p class="hint">"Pick someone online to start one."</p> }
+                >
+                    <ul class="room-list">
+                        <For
+                            each=move || direct.get()
+                            key=|r| (r.id.clone(), r.unread)
+                            children=room_button
+                        />
+                    </ul>
+                </Show>
+            </nav>
+            <OnlineUsers on_pick=on_navigate/>
+            <Show when=move || can_ask.get()>
+                <button type="button" class="link-button notify-toggle" on:click=ask>
+                    "Enable desktop notifications"
+                </button>
+            </Show>
+        </aside>
+    }
+}

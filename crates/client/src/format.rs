@@ -1,0 +1,120 @@
+//! Small presentation helpers, kept apart from the components so they are
+//! tested on the host.
+
+use confab_shared::{Attachment, MessageText, UserName};
+
+/// Who is typing, as one line (`"bob is typing…"`), or `None`.
+pub fn typing_line(names: &[UserName]) -> Option<String> {
+    match names {
+        [] => None,
+        [a] => Some(format!("{a} is typing…")),
+        [a, b] => Some(format!("{a} and {b} are typing…")),
+        [a, b, rest @ ..] => Some(format!("{a}, {b} and {} more are typing…", rest.len())),
+    }
+}
+
+/// `1.2 MB`, `340 KB`, `12 B`.
+pub fn human_bytes(bytes: u64) -> String {
+    const KB: f64 = 1000.0;
+    let b = bytes as f64;
+    if b >= KB * KB {
+        format!("{:.1} MB", b / (KB * KB))
+    } else if b >= KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// The URL of an attachment if it is safe to put in `src`/`href`: a path on
+/// this site (`/uploads/...`), never `javascript:`, `data:` or another host.
+pub fn safe_media_url(url: &str) -> Option<&str> {
+    let ok = url.starts_with('/')
+        && !url.starts_with("//")
+        && !url.contains('\\')
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then_some(url)
+}
+
+/// Whether an attachment is shown inline as an image.
+pub fn is_inline_image(a: &Attachment) -> bool {
+    matches!(
+        a.mime.as_str(),
+        "image/gif" | "image/png" | "image/jpeg" | "image/webp"
+    ) && safe_media_url(&a.url).is_some()
+}
+
+/// Characters in the composer, counted the way the server counts them.
+pub fn char_count(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// The counter under the composer: `"12 / 4000"`.
+pub fn counter_label(text: &str) -> String {
+    format!("{} / {}", char_count(text), MessageText::MAX_CHARS)
+}
+
+/// The room name typed in the "join" box, as the server spells room names:
+/// without a leading `#`, trimmed, lowercase.
+pub fn normalize_room_input(raw: &str) -> String {
+    raw.trim().trim_start_matches('#').to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<UserName> {
+        list.iter()
+            .filter_map(|n| UserName::parse(n).ok())
+            .collect()
+    }
+
+    #[test]
+    fn typing_lines() {
+        assert_eq!(typing_line(&[]), None);
+        assert_eq!(
+            typing_line(&names(&["bob"])).as_deref(),
+            Some("bob is typing…")
+        );
+        assert_eq!(
+            typing_line(&names(&["bob", "eve"])).as_deref(),
+            Some("bob and eve are typing…")
+        );
+        assert_eq!(
+            typing_line(&names(&["a", "b", "c", "d"])).as_deref(),
+            Some("a, b and 2 more are typing…")
+        );
+    }
+
+    #[test]
+    fn media_urls_stay_on_this_site() {
+        assert_eq!(safe_media_url("/uploads/a.gif"), Some("/uploads/a.gif"));
+        assert_eq!(safe_media_url("javascript:alert(1)"), None);
+        assert_eq!(safe_media_url("//evil.example/x.png"), None);
+        assert_eq!(safe_media_url("https://evil.example/x.png"), None);
+        assert_eq!(safe_media_url("/\\evil.example"), None);
+        assert_eq!(safe_media_url("/uploads/a b.png"), None);
+        let a = |mime: &str, url: &str| Attachment {
+            url: url.into(),
+            mime: mime.into(),
+            bytes: 1,
+        };
+        assert!(is_inline_image(&a("image/png", "/uploads/x.png")));
+        assert!(!is_inline_image(&a("image/svg+xml", "/uploads/x.svg")));
+        assert!(!is_inline_image(&a(
+            "image/png",
+            "data:image/png;base64,xx"
+        )));
+    }
+
+    #[test]
+    fn sizes_counts_and_room_input() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(12_345), "12 KB");
+        assert_eq!(human_bytes(1_234_567), "1.2 MB");
+        assert_eq!(char_count("héllo"), 5);
+        assert_eq!(counter_label("hé"), "2 / 4000");
+        assert_eq!(normalize_room_input("  #Rust-Dev "), "rust-dev");
+    }
+}

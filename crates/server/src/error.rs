@@ -1,0 +1,102 @@
+//! One error type for everything a request can run into, mapped both to a
+//! WebSocket `error` frame code and to an HTTP status with a JSON body.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use confab_shared::{ErrorBody, ErrorCode, RoomId};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadJson(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no valid session: log in with POST /api/session")]
+    Unauthorized,
+    #[error("the name {0} is taken")]
+    NameTaken(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("you are not a member of {0}: join it first")]
+    NotMember(RoomId),
+    #[error("no user is called {0}")]
+    UnknownUser(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// The details go to the log, not to the client.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Someone tried to use a direct conversation they are not part of.
+    pub fn foreign_direct(room: &RoomId) -> Self {
+        Self::Forbidden(format!(
+            "{room} is a direct conversation between two other users"
+        ))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::BadJson(_) => ErrorCode::BadJson,
+            Self::Invalid(_) => ErrorCode::Invalid,
+            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::NameTaken(_) => ErrorCode::NameTaken,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotMember(_) => ErrorCode::NotMember,
+            Self::UnknownUser(_) => ErrorCode::UnknownUser,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NameTaken => Self::NameTaken(String::from("you asked for")),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                Self::Internal(other.to_string())
+            }
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadJson(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NameTaken(_) => StatusCode::CONFLICT,
+            Self::Forbidden(_) | Self::NotMember(_) => StatusCode::FORBIDDEN,
+            Self::UnknownUser(_) | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}

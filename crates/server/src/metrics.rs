@@ -1,0 +1,119 @@
+//! Counters for `/metrics`, in Prometheus text format.
+//!
+//! Plain atomics: every hot path only does a relaxed increment.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the store latency histogram.
+const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub ws_connections: AtomicI64,
+    pub sse_connections: AtomicI64,
+    pub connections_total: AtomicU64,
+    pub frames_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub messages_stored: AtomicU64,
+    pub slow_consumers_closed: AtomicU64,
+    pub rate_limited: AtomicU64,
+    store_latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    store_latency_count: AtomicU64,
+    store_latency_micros: AtomicU64,
+}
+
+impl Metrics {
+    pub fn observe_store(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.store_latency_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Relaxed);
+            }
+        }
+        self.store_latency_count.fetch_add(1, Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.store_latency_micros.fetch_add(micros, Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(2048);
+        let gauge = |out: &mut String, name: &str, help: &str, v: i64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        let _ = writeln!(
+            out,
+            "# HELP confab_connections Open real-time connections.\n\
+             # TYPE confab_connections gauge\n\
+             confab_connections{{transport=\"websocket\"}} {}\n\
+             confab_connections{{transport=\"sse\"}} {}",
+            self.ws_connections.load(Relaxed),
+            self.sse_connections.load(Relaxed)
+        );
+        counter(
+            &mut out,
+            "confab_connections_total",
+            "Connections accepted.",
+            self.connections_total.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_frames_in_total",
+            "Frames received from clients.",
+            self.frames_in.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_frames_out_total",
+            "Frames queued to clients.",
+            self.frames_out.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_messages_stored_total",
+            "Messages durably stored.",
+            self.messages_stored.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_slow_consumers_closed_total",
+            "Connections closed because their queue was full.",
+            self.slow_consumers_closed.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_rate_limited_total",
+            "Frames refused by the rate limit.",
+            self.rate_limited.load(Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP confab_store_latency_seconds Time of store writes (one batch each).\n\
+             # TYPE confab_store_latency_seconds histogram"
+        );
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.store_latency_buckets) {
+            let _ = writeln!(
+                out,
+                "confab_store_latency_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
+        }
+        let count = self.store_latency_count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "confab_store_latency_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let sum = self.store_latency_micros.load(Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "confab_store_latency_seconds_sum {sum}");
+        let _ = writeln!(out, "confab_store_latency_seconds_count {count}");
+        gauge(&mut out, "confab_up", "The server is running.", 1);
+        out
+    }
+}

@@ -1,0 +1,147 @@
+//! Building and running the application: `Application::build` binds the
+//! listener (port 0 works, for tests), and `run_until_stopped` serves until
+//! the given shutdown future resolves, then shuts down in order.
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use tokio::sync::Semaphore;
+
+use crate::configuration::Settings;
+use crate::hub;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::state::AppState;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("unsupported database URL {0:?}: this build stores data in SQLite (sqlite://...)")]
+    UnsupportedDatabase(String),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    hub_task: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the store named by the settings.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
+    let url = settings.database_url();
+    if !url.starts_with("sqlite:") {
+        return Err(StartupError::UnsupportedDatabase(url));
+    }
+    Ok(Arc::new(SqliteStore::open(&url).await?))
+}
+
+impl Application {
+    /// Opens the store, starts the hub and binds the listener; nothing is
+    /// served until [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        for dir in [settings.data_dir.clone(), settings.uploads_dir()] {
+            std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let store = open_store(&settings).await?;
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen {
+                addr: settings.listen.clone(),
+                source,
+            })?;
+        let metrics = Arc::new(Metrics::default());
+        let (hub, hub_task) = hub::spawn(store.clone(), metrics.clone());
+        let state = web::Data::new(AppState {
+            store,
+            hub,
+            connections: Arc::new(Semaphore::new(settings.max_connections)),
+            settings: Arc::new(settings),
+            metrics,
+        });
+        Ok(Self {
+            listener,
+            state,
+            hub_task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// Serves until `shutdown` resolves, then: every socket gets a system
+    /// notice and close code 1001 (after what was already queued for it),
+    /// HTTP requests in flight finish, and the store is closed. Messages are
+    /// only ever acknowledged after their commit, so none is lost.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), StartupError> {
+        let Self {
+            listener,
+            state,
+            hub_task,
+        } = self;
+        let send_buffer = state.settings.socket_send_buffer;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .configure(routes::configure)
+        })
+        .on_connect(move |conn, _| {
+            if send_buffer > 0 {
+                if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                    let _ = socket2::SockRef::from(stream).set_send_buffer_size(send_buffer);
+                }
+            }
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(5)
+        .run();
+        let handle = server.handle();
+        let mut server_task = tokio::spawn(server);
+        tracing::info!(addr = %state.settings.listen, "confab is serving");
+
+        tokio::select! {
+            () = shutdown => tracing::info!("shutting down"),
+            ended = &mut server_task => {
+                tracing::error!(?ended, "the HTTP server stopped on its own");
+            }
+        }
+        state.hub.shutdown().await;
+        handle.stop(true).await;
+        let _ = server_task.await;
+        let _ = hub_task.await;
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,467 @@
+//! The embedded SQLite store (the default: nothing to install).
+//!
+//! WAL mode lets readers run beside the single writer; `synchronous=FULL`
+//! makes every commit durable before it returns, which is what allows the hub
+//! to `ack` right after [`Store::append`]. Appends come in batches, so one
+//! fsync covers many messages under load (group commit).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use confab_shared::{Attachment, Color, Message, RoomId, Timestamp, User, UserName};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::Row;
+
+use super::{Membership, NewMessage, Page, RoomInfo, Store, StoreError, StoreResult, Stored};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Columns of `messages` in the order [`message_from_row`] reads them.
+const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
+     attachment_url, attachment_mime, attachment_bytes";
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and runs migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Starts a write transaction that takes the write lock at once, so it
+    /// waits (busy_timeout) instead of failing if another writer is active.
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn now_millis() -> i64 {
+    Timestamp::now().millis()
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let name: String = row.try_get("name")?;
+    let color: String = row.try_get("color")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: UserName::parse(&name).map_err(corrupt)?,
+        color: Color::parse(&color).map_err(corrupt)?,
+    })
+}
+
+fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
+    let room: String = row.try_get("room")?;
+    let from: String = row.try_get("sender_name")?;
+    let seq: i64 = row.try_get("seq")?;
+    let url: Option<String> = row.try_get("attachment_url")?;
+    let attachment = match url {
+        Some(url) => Some(Attachment {
+            url,
+            mime: row
+                .try_get::<Option<String>, _>("attachment_mime")?
+                .unwrap_or_default(),
+            bytes: row
+                .try_get::<Option<i64>, _>("attachment_bytes")?
+                .unwrap_or(0)
+                .max(0) as u64,
+        }),
+        None => None,
+    };
+    let message = Message {
+        id: row.try_get("id")?,
+        room: RoomId::parse(&room).map_err(corrupt)?,
+        seq: seq.max(0) as u64,
+        from: UserName::parse(&from).map_err(corrupt)?,
+        text: row.try_get("text")?,
+        ts: Timestamp::from_millis(row.try_get("ts")?),
+        attachment,
+    };
+    Ok((row.try_get("pos")?, message))
+}
+
+fn messages_from_rows(rows: &[SqliteRow]) -> StoreResult<Vec<Message>> {
+    rows.iter()
+        .map(|r| message_from_row(r).map(|(_, m)| m))
+        .collect()
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// SQLite integers are i64; seqs and limits never get near the boundary, but
+/// a peer-supplied u64 must not wrap into a negative number.
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(
+        &self,
+        name: &UserName,
+        color: &Color,
+        token_hash: &str,
+    ) -> StoreResult<User> {
+        let user = User {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            name: name.clone(),
+            color: color.clone(),
+        };
+        let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, name, name_key, color, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(user.name.as_str())
+        .bind(user.name.key())
+        .bind(user.color.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::NameTaken),
+            other => other?,
+        };
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(&user.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
+             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ?",
+        )
+        .bind(&user.id)
+        .bind(now)
+        .bind(confab_shared::LOBBY)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.color FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT id, name, color FROM users WHERE name_key = ?")
+            .bind(name_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn join(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
+        let now = now_millis();
+        let room = room.to_string();
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO rooms (name, latest_seq, created_at) VALUES (?, 0, ?) \
+             ON CONFLICT(name) DO NOTHING",
+        )
+        .bind(&room)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // A new member starts with everything already there marked as read.
+        let added = sqlx::query(
+            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
+             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ? \
+             ON CONFLICT(room, user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(&room)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(added > 0)
+    }
+
+    async fn leave(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
+        let removed = sqlx::query("DELETE FROM memberships WHERE room = ? AND user_id = ?")
+            .bind(room.to_string())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(removed > 0)
+    }
+
+    async fn is_member(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
+        let found = sqlx::query("SELECT 1 FROM memberships WHERE room = ? AND user_id = ?")
+            .bind(room.to_string())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn latest_seq(&self, room: &RoomId) -> StoreResult<Option<u64>> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT latest_seq FROM rooms WHERE name = ?")
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq.map(|s| s.max(0) as u64))
+    }
+
+    async fn members(&self, room: &RoomId) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.color FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.room = ? ORDER BY u.name_key",
+        )
+        .bind(room.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT r.name, r.latest_seq, \
+               (SELECT COUNT(*) FROM messages x \
+                 WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id) \
+                 AS unread \
+             FROM memberships m JOIN rooms r ON r.name = m.room \
+             WHERE m.user_id = ? ORDER BY r.name",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("name")?;
+                Ok(Membership {
+                    room: RoomId::parse(&name).map_err(corrupt)?,
+                    latest_seq: row.try_get::<i64, _>("latest_seq")?.max(0) as u64,
+                    unread: row.try_get::<i64, _>("unread")?.max(0) as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_read(&self, room: &RoomId, user_id: &str, seq: u64) -> StoreResult<bool> {
+        let room = room.to_string();
+        let updated = sqlx::query(
+            "UPDATE memberships SET read_seq = MAX(read_seq, \
+               MIN(?, (SELECT latest_seq FROM rooms WHERE name = ?))) \
+             WHERE room = ? AND user_id = ?",
+        )
+        .bind(to_i64(seq))
+        .bind(&room)
+        .bind(&room)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated > 0)
+    }
+
+    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>> {
+        let rows = sqlx::query(
+            "SELECT r.name, r.latest_seq, \
+               (SELECT COUNT(*) FROM memberships m WHERE m.room = r.name) AS members \
+             FROM rooms r WHERE r.name NOT LIKE 'dm:%' ORDER BY r.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("name")?;
+                Ok(RoomInfo {
+                    room: RoomId::parse(&name).map_err(corrupt)?,
+                    latest_seq: row.try_get::<i64, _>("latest_seq")?.max(0) as u64,
+                    members: u32::try_from(row.try_get::<i64, _>("members")?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
+    }
+
+    async fn append(&self, batch: &[NewMessage]) -> StoreResult<Vec<Stored>> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut tx = self.write_tx().await?;
+        for new in batch {
+            let room = new.room.to_string();
+            if let Some(client_id) = &new.client_id {
+                let existing = sqlx::query(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages \
+                     WHERE room = ? AND sender_id = ? AND client_id = ?"
+                ))
+                .bind(&room)
+                .bind(&new.sender.id)
+                .bind(client_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = existing {
+                    let (pos, message) = message_from_row(&row)?;
+                    out.push(Stored {
+                        message,
+                        pos,
+                        duplicate: true,
+                    });
+                    continue;
+                }
+            }
+            let seq: i64 = sqlx::query_scalar(
+                "UPDATE rooms SET latest_seq = latest_seq + 1 WHERE name = ? RETURNING latest_seq",
+            )
+            .bind(&room)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NoSuchRoom)?;
+            let attachment = new.attachment.as_ref();
+            let pos: i64 = sqlx::query_scalar(
+                "INSERT INTO messages (id, room, seq, sender_id, sender_name, text, ts, client_id, \
+                   attachment_url, attachment_mime, attachment_bytes) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pos",
+            )
+            .bind(&new.id)
+            .bind(&room)
+            .bind(seq)
+            .bind(&new.sender.id)
+            .bind(new.sender.name.as_str())
+            .bind(&new.text)
+            .bind(new.ts.millis())
+            .bind(new.client_id.as_ref().map(|c| c.as_str()))
+            .bind(attachment.map(|a| a.url.as_str()))
+            .bind(attachment.map(|a| a.mime.as_str()))
+            .bind(attachment.map(|a| to_i64(a.bytes)))
+            .fetch_one(&mut *tx)
+            .await?;
+            out.push(Stored {
+                message: Message {
+                    id: new.id.clone(),
+                    room: new.room.clone(),
+                    seq: seq.max(0) as u64,
+                    from: new.sender.name.clone(),
+                    text: new.text.clone(),
+                    ts: new.ts,
+                    attachment: new.attachment.clone(),
+                },
+                pos,
+                duplicate: false,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn messages_after(&self, room: &RoomId, after: u64, limit: u32) -> StoreResult<Page> {
+        // One row more than asked tells whether there is more.
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq > ? \
+             ORDER BY seq LIMIT ?"
+        ))
+        .bind(room.to_string())
+        .bind(to_i64(after))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages = messages_from_rows(&rows)?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        Ok(Page { messages, more })
+    }
+
+    async fn messages_before(
+        &self,
+        room: &RoomId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StoreResult<Page> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ? AND seq < ? \
+             ORDER BY seq DESC LIMIT ?"
+        ))
+        .bind(room.to_string())
+        .bind(before.map_or(i64::MAX, to_i64))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages = messages_from_rows(&rows)?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        messages.reverse();
+        Ok(Page { messages, more })
+    }
+
+    async fn messages_for_user_after(
+        &self,
+        user_id: &str,
+        pos: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Message)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE pos > ? AND room IN (SELECT room FROM memberships WHERE user_id = ?) \
+             ORDER BY pos LIMIT ?"
+        ))
+        .bind(pos)
+        .bind(user_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
