@@ -2,12 +2,13 @@
 
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use confab_shared::{Color, SessionReply, UserName, SESSION_COOKIE};
+use confab_shared::{Color, RoomId, SessionReply, UserName, SESSION_COOKIE};
 use rand::seq::SliceRandom as _;
 use serde::Deserialize;
 
 use crate::auth::{hash_token, new_token, token_from_request, CurrentUser};
 use crate::error::AppError;
+use crate::hub::Action;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -68,6 +69,12 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user = %user.name, "new user");
+    // Everyone starts in the lobby; through the hub, so its members see them arrive.
+    let lobby = Action::Join {
+        room: RoomId::lobby(),
+        since: None,
+    };
+    state.hub.act_http(user.clone(), lobby).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&token, secure))
         .json(SessionReply { token, user }))

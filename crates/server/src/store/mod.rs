@@ -82,7 +82,7 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 
-    /// Claims `name` for a new user (who joins the lobby) and opens a session.
+    /// Claims `name` for a new user and opens a session.
     async fn create_user(
         &self,
         name: &UserName,

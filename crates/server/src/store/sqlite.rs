@@ -157,15 +157,6 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
-             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ?",
-        )
-        .bind(&user.id)
-        .bind(now)
-        .bind(confab_shared::LOBBY)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(user)
     }

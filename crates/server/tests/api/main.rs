@@ -1,0 +1,14 @@
+//! End-to-end tests of the server's API: each starts a real server on port
+//! 0 with its own temporary data directory and talks to it over loopback.
+
+mod bad_input;
+mod direct_messages;
+mod helpers;
+mod load;
+mod ops;
+mod presence;
+mod rest;
+mod resume;
+mod rooms;
+mod session;
+mod slow_consumer;
