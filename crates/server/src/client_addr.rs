@@ -12,8 +12,7 @@ pub fn client_addr(
     forwarded_for: Option<&str>,
     trusted: &[IpAddr],
 ) -> Option<IpAddr> {
-    let peer_ip = peer.map(|p| p.ip());
-    let Some(ip) = peer_ip else { return None };
+    let ip = peer?.ip();
     if !trusted.contains(&ip) {
         return Some(ip);
     }
