@@ -110,10 +110,11 @@ impl Application {
         } = self;
         let send_buffer = state.settings.socket_send_buffer;
         let app_state = state.clone();
+        let site_dir = state.settings.site_dir.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))
         })
         .on_connect(move |conn, _| {
             if send_buffer > 0 {

@@ -2,6 +2,7 @@
 
 mod dm;
 mod health;
+mod pages;
 mod rooms;
 mod session;
 mod ws;
@@ -14,8 +15,8 @@ use crate::error::AppError;
 /// Largest JSON body accepted by the REST API.
 const JSON_LIMIT: usize = 64 * 1024;
 
-/// Mounts every API route on `cfg`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Mounts every route on `cfg`; `site_dir` is the built UI, if any.
+pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path>) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(JSON_LIMIT)
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/dm/{user}/messages", web::post().to(dm::post))
             .default_service(web::to(not_found)),
     );
+    pages::configure(cfg, site_dir);
 }
 
 /// Unknown API paths answer JSON like everything else.

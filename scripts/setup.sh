@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs, when missing, what building and testing Confab needs on Debian:
+#   - the wasm32-unknown-unknown target from rustup, or, where rustup cannot
+#     fetch it, Debian's own Rust (rustc-web, cargo-web, rust-web-src, lld)
+#     which builds std for wasm itself;
+#   - trunk, wasm-bindgen-cli at the exact version Cargo.lock pins, and (for
+#     the tests) cargo-leptos;
+#   - (for the tests) Debian's chromium and chromium-driver.
+# It never downloads a toolchain or a browser build of its own, and does
+# nothing when everything is already there.
+#
+# Usage: scripts/setup.sh [run|test]     (default: test)
+set -euo pipefail
+what="${1:-test}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+sudo=""
+[[ "$(id -u)" == 0 ]] || sudo="sudo"
+
+say() { echo "setup: $*" >&2; }
+
+apt_missing=()
+want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
+debian_rust() { for p in rustc-web cargo-web rust-web-src lld-22; do want_pkg "$p"; done; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    say "cargo not found: install Rust with rustup first"
+    exit 1
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    if timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+        say "installed the wasm32-unknown-unknown target with rustup"
+    else
+        say "rustup cannot fetch wasm32-unknown-unknown here: using Debian's rustc-web"
+        debian_rust
+    fi
+fi
+
+# cargo-leptos 0.3 needs Rust >= 1.96; older host toolchains build it with Debian's.
+host_minor="$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')"
+if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1 && ((host_minor < 96)); then
+    debian_rust
+fi
+if [[ "$what" == test ]]; then
+    want_pkg chromium
+    want_pkg chromium-driver
+fi
+
+if ((${#apt_missing[@]})); then
+    say "apt-get install ${apt_missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+has_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"; }
+
+if ! has_version trunk 0.21.14; then
+    say "cargo install trunk 0.21.14"
+    cargo install trunk --version 0.21.14 --locked
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly.
+bindgen="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$root/Cargo.lock")"
+if [[ -n "$bindgen" ]] && ! has_version wasm-bindgen "$bindgen"; then
+    say "cargo install wasm-bindgen-cli $bindgen"
+    cargo install wasm-bindgen-cli --version "$bindgen"
+fi
+
+if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1; then
+    say "cargo install cargo-leptos (takes a while, once)"
+    if ((host_minor >= 96)); then
+        cargo install cargo-leptos --locked
+    else
+        RUSTC=/usr/bin/rustc /usr/bin/cargo install cargo-leptos --locked --root "$HOME/.cargo"
+    fi
+fi
+say "ready"
