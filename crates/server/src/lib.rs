@@ -9,7 +9,10 @@
 //!   else talks to it through `HubHandle` and typed commands.
 //! - [`outbox`]: each connection's bounded outgoing queue (1013 when full).
 //! - [`socket`]: one WebSocket connection's `select!` loop.
-//! - [`routes`]: the HTTP resources (`session`, `rooms`, `dm`, `ws`, `health`).
+//! - [`event_stream`]: one Server-Sent Events stream, resumable by event id.
+//! - [`image_kind`]: recognising uploaded images by their bytes.
+//! - [`routes`]: the HTTP resources (`session`, `rooms`, `dm`, `ws`, `events`,
+//!   `uploads`, `health`, `pages`).
 //! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`history`]: reading history and read cursors, shared by WS and REST.
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
@@ -21,8 +24,10 @@ pub mod auth;
 pub mod client_addr;
 pub mod configuration;
 pub mod error;
+pub mod event_stream;
 pub mod history;
 pub mod hub;
+pub mod image_kind;
 pub mod metrics;
 pub mod origin;
 pub mod outbox;

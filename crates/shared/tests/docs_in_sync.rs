@@ -12,15 +12,32 @@ fn doc() -> String {
 fn every_client_frame_type_is_documented() {
     let doc = doc();
     for t in ClientMsg::TYPES {
-        assert!(doc.contains(&format!("| `{t}` |")), "client frame `{t}` missing from docs/PROTOCOL.md");
+        assert!(
+            doc.contains(&format!("| `{t}` |")),
+            "client frame `{t}` missing from docs/PROTOCOL.md"
+        );
     }
 }
 
 #[test]
 fn every_server_frame_type_is_documented() {
     let doc = doc();
-    for t in ["welcome", "joined", "left", "message", "ack", "presence", "typing", "history", "notification", "error"] {
-        assert!(doc.contains(&format!("| `{t}` |")), "server frame `{t}` missing from docs/PROTOCOL.md");
+    for t in [
+        "welcome",
+        "joined",
+        "left",
+        "message",
+        "ack",
+        "presence",
+        "typing",
+        "history",
+        "notification",
+        "error",
+    ] {
+        assert!(
+            doc.contains(&format!("| `{t}` |")),
+            "server frame `{t}` missing from docs/PROTOCOL.md"
+        );
     }
 }
 
@@ -45,6 +62,9 @@ fn every_error_code_is_documented() {
         ErrorCode::Unavailable,
     ];
     for code in codes {
-        assert!(doc.contains(&format!("`{}`", code.as_str())), "error code {code:?} missing from docs/PROTOCOL.md");
+        assert!(
+            doc.contains(&format!("`{}`", code.as_str())),
+            "error code {code:?} missing from docs/PROTOCOL.md"
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! HTTP routes, one module per resource.
 
 mod dm;
+mod events;
 mod health;
 mod pages;
 mod rooms;
 mod session;
+mod uploads;
 mod ws;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -33,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
     .route("/healthz", web::get().to(health::healthz))
     .route("/metrics", web::get().to(health::metrics))
     .route("/ws", web::get().to(ws::upgrade))
+    .route("/uploads/{file}", web::get().to(uploads::serve))
     .service(
         web::scope("/api")
             .service(
@@ -41,12 +44,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
                     .route(web::get().to(session::current))
                     .route(web::delete().to(session::end)),
             )
+            .route("/events", web::get().to(events::stream))
             .route("/rooms", web::get().to(rooms::list))
             .service(
                 web::resource("/rooms/{room}/messages")
                     .route(web::get().to(rooms::history))
                     .route(web::post().to(rooms::post)),
             )
+            .route("/rooms/{room}/attachments", web::post().to(uploads::upload))
             .route("/rooms/{room}/join", web::post().to(rooms::join))
             .route("/rooms/{room}/leave", web::post().to(rooms::leave))
             .route("/rooms/{room}/read", web::post().to(rooms::read))
@@ -80,6 +85,47 @@ fn json_error(e: JsonPayloadError) -> AppError {
         }
         other => AppError::BadJson(other.to_string()),
     }
+}
+
+/// A real-time connection (socket or event stream) registered with the hub.
+struct Opened {
+    conn: crate::hub::ConnId,
+    receiver: crate::outbox::OutboxReceiver,
+    /// Held for the connection's life (`max_connections`).
+    permit: tokio::sync::OwnedSemaphorePermit,
+    /// The client's address for logs.
+    client: String,
+}
+
+/// Takes a connection permit (503 past the limit), gives the connection an
+/// outbox and registers it with the hub, which queues its `welcome`.
+async fn open_connection(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+    user: &confab_shared::User,
+) -> Result<Opened, AppError> {
+    let settings = &state.settings;
+    let permit = state
+        .connections
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Unavailable("too many connections; try again soon".into()))?;
+    let (outbox, receiver) = crate::outbox::outbox(settings.outbox_frames, settings.outbox_bytes);
+    let conn = state.hub.next_conn_id();
+    state.hub.connect(conn, user.clone(), outbox).await?;
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let client =
+        crate::client_addr::client_addr(req.peer_addr(), forwarded, &settings.trusted_proxies)
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    Ok(Opened {
+        conn,
+        receiver,
+        permit,
+        client,
+    })
 }
 
 /// 201 with a JSON body.

@@ -31,8 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&Path>) {
 }
 
 async fn no_ui() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(
-        "Confab's server is running, but no UI was built.\n\
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(
+            "Confab's server is running, but no UI was built.\n\
          Start it with scripts/run (which builds the UI), or pass --site-dir DIR.\n",
-    )
+        )
 }

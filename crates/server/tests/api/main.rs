@@ -3,12 +3,12 @@
 
 mod bad_input;
 mod direct_messages;
+mod events;
 mod helpers;
-mod load;
 mod ops;
 mod presence;
 mod rest;
 mod resume;
 mod rooms;
 mod session;
-mod slow_consumer;
+mod uploads;

@@ -12,6 +12,7 @@ const CLIENTS: usize = 1000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_clients_all_receive_one_broadcast() {
+    let _alone = crate::ONE_AT_A_TIME.lock().await;
     // Client and server sockets both live in this process.
     rlimit::increase_nofile_limit(u64::MAX).unwrap();
     let app = spawn_app().await;
