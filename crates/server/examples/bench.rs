@@ -45,13 +45,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type WsResult = Result<WsMessage, tokio_tungstenite::tungstenite::Error>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 enum Scenario {
     Fanout,
     Ingest,
@@ -366,7 +367,9 @@ async fn login_all(
 /// A socket past its `welcome`.
 async fn connect(addr: SocketAddr, token: &str, deadline: Instant) -> Result<Ws> {
     let mut request = format!("ws://{addr}/ws").into_client_request()?;
-    let bearer = format!("Bearer {token}").parse().context("header")?;
+    let bearer = format!("Bearer {token}")
+        .parse::<HeaderValue>()
+        .context("header")?;
     request.headers_mut().insert("authorization", bearer);
     let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
     let (mut ws, _) = timeout_at(deadline, connecting)
@@ -871,7 +874,12 @@ async fn ingest_client(
                 Incoming::Frame(ServerMsg::Ack { client_id, message }) => {
                     let index = client_id
                         .as_ref()
-                        .and_then(|c| c.as_str().strip_prefix(prefix.as_str())?.parse().ok())
+                        .and_then(|c| {
+                            c.as_str()
+                                .strip_prefix(prefix.as_str())?
+                                .parse::<usize>()
+                                .ok()
+                        })
                         .filter(|j| *j < pipeline);
                     match index {
                         Some(j) => acks.push((j, message.seq, now)),

@@ -45,7 +45,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     start(settings, data_dir).await
 }
 
-async fn start(settings: Settings, data_dir: Arc<TempDir>) -> TestApp {
+/// Starts a server with exactly these settings on an existing data directory.
+pub async fn start(settings: Settings, data_dir: Arc<TempDir>) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("server builds");

@@ -1,0 +1,161 @@
+//! The UI end to end, in headless Chromium: two people in two browser
+//! profiles, a bot on the HTTP API, a server restart in the middle.
+//! Screenshots of the main screens land in target/e2e/ on every run.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+mod webdriver;
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use helpers::*;
+use webdriver::{Browser, Driver};
+
+const ENTER: &str = "\u{E007}";
+
+fn dist() -> PathBuf {
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "the UI is not built: run scripts/build-client.sh (scripts/test does)"
+    );
+    dist
+}
+
+async fn log_in(browser: &Browser, base: &str, name: &str) {
+    browser.goto(base).await;
+    browser
+        .type_into("#nickname-input", &format!("{name}{ENTER}"))
+        .await;
+    browser.wait_for("#composer-input").await;
+}
+
+async fn say(browser: &Browser, text: &str) {
+    browser.wait_for("#composer-input:not([disabled])").await;
+    browser
+        .type_into("#composer-input", &format!("{text}{ENTER}"))
+        .await;
+}
+
+/// How many rendered messages have exactly this text.
+async fn shown(browser: &Browser, text: &str) -> usize {
+    browser
+        .js(
+            "return Array.from(document.querySelectorAll('.message .text'))
+                 .filter(e => e.textContent.trim() === arguments[0]).length;",
+            json!([text]),
+        )
+        .await
+        .as_u64()
+        .unwrap_or(0) as usize
+}
+
+async fn open_room(browser: &Browser, room: &str) {
+    browser
+        .js(
+            "const link = Array.from(document.querySelectorAll('.room-link'))
+                 .find(a => a.querySelector('.room-name')?.textContent.trim() === arguments[0]);
+             if (link) link.click();
+             return !!link;",
+            json!([room]),
+        )
+        .await;
+    browser.wait_for_text(&format!("#{room}")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_chat_dm_reload_and_survive_a_server_restart() {
+    let site = dist();
+    let app = spawn_app_with(|s| s.site_dir = Some(site)).await;
+    let base = app.url("/");
+    let driver = Driver::start().await;
+    let alice = Browser::open(&driver, "alice").await;
+    let bob = Browser::open(&driver, "bob").await;
+
+    alice.goto(&base).await;
+    alice.wait_for("#nickname-input").await;
+    alice.screenshot("01-nickname").await;
+    log_in(&alice, &base, "alice").await;
+    log_in(&bob, &base, "bob").await;
+
+    // Both join a room; alice speaks, bob hears.
+    for b in [&alice, &bob] {
+        b.type_into("#join-room-input", &format!("e2e{ENTER}"))
+            .await;
+        b.wait_for_text("#e2e").await;
+    }
+    say(&alice, "hello from alice").await;
+    bob.wait_for_text("hello from alice").await;
+    bob.screenshot("02-room-bob").await;
+
+    // Bob DMs alice from the online list; alice gets the DM and a toast.
+    bob.click(".person[aria-label*='alice']").await;
+    say(&bob, "psst, alice").await;
+    alice.wait_for(".toasts .toast-body").await;
+    let toast = alice
+        .js(
+            "return document.querySelector('.toasts').innerText;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        toast.as_str().unwrap_or_default().contains("psst, alice"),
+        "toast: {toast}"
+    );
+    alice.screenshot("03-dm-notification").await;
+
+    // A reload keeps the session and the history.
+    alice.refresh().await;
+    alice.wait_for("#composer-input").await;
+    open_room(&alice, "e2e").await;
+    alice.wait_for_text("hello from alice").await;
+    assert_eq!(shown(&alice, "hello from alice").await, 1);
+
+    // The server goes away; the UI says so.
+    let mut app = app;
+    let addr = app.addr;
+    app.stop().await;
+    alice.wait_for_text("Reconnecting").await;
+    alice.screenshot("04-reconnecting").await;
+    // It comes back on the same address, and a bot posts before alice's
+    // tab has reconnected.
+    let app = start_on(addr, &app).await;
+    let bot = app.login("deploybot").await;
+    assert_eq!(
+        app.post("/api/rooms/e2e/join", &bot, json!({}))
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .post(
+            "/api/rooms/e2e/messages",
+            &bot,
+            json!({"text":"posted during the outage"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    alice.wait_for_text("posted during the outage").await;
+    assert_eq!(shown(&alice, "posted during the outage").await, 1);
+    assert_eq!(shown(&alice, "hello from alice").await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        shown(&alice, "posted during the outage").await,
+        1,
+        "shown twice after resume"
+    );
+    alice.screenshot("05-after-restart").await;
+
+    alice.close().await;
+    bob.close().await;
+}
+
+/// A new server on `addr` with `old`'s data directory.
+async fn start_on(addr: std::net::SocketAddr, old: &TestApp) -> TestApp {
+    let mut settings = old.settings.clone();
+    settings.listen = addr.to_string();
+    start(settings, old.data_dir.clone()).await
+}
