@@ -37,6 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                // cargo-leptos builds style/main.css into site-pkg-dir.
+                <link rel="stylesheet" id="leptos" href="/pkg/confab.css"/>
                 <MetaTags/>
             </head>
             <body>

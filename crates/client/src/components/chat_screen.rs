@@ -65,7 +65,15 @@ pub fn ChatScreen(
 
     view! {
         <Title text=title/>
-        <div class="app" class:nav-open=move || nav_open.get()>
+        <div
+            class="app"
+            class:nav-open=move || nav_open.get()
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Escape" && nav_open.get_untracked() {
+                    nav_open.set(false);
+                }
+            }
+        >
             <a class="skip-link" href="#composer-input">"Skip to the message box"</a>
             <ConnectionBanner/>
             <Sidebar user=user on_navigate=close_nav on_signed_out=on_signed_out/>

@@ -70,7 +70,8 @@ fn rows(entries: &[Entry], me: Option<&UserName>, now_ms: i64) -> Vec<Row> {
         let own = matches!(entry, Entry::Pending(_))
             || (author.is_some() && author == me.map(UserName::key));
         let key = match entry {
-            Entry::Stored(m) => format!("m:{}:{show_author}", m.seq),
+            // Unique across rooms: the list is reused when the room changes.
+            Entry::Stored(m) => format!("m:{}:{}:{show_author}", m.room, m.seq),
             Entry::Pending(p) => format!("p:{}:{:?}", p.client_id.as_str(), p.status),
         };
         rows.push(Row::Item {
@@ -141,13 +142,11 @@ pub fn MessageList() -> impl IntoView {
         unseen.set(false);
     };
 
-    // After each change of the rows (effects run once the DOM is updated).
+    // After each change of the rows. The DOM is read and scrolled in the
+    // next animation frame, once the list shows the new rows.
     Effect::new(move |prev_room: Option<Option<RoomId>>| {
         let last = rows.with(|r| r.last().map(Row::key));
         let room = active_id.get();
-        let Some(el) = list_ref.get() else {
-            return room;
-        };
         if prev_room.as_ref() != Some(&room) {
             // Another room: start at its newest message.
             stick.set_value(true);
@@ -156,18 +155,28 @@ pub fn MessageList() -> impl IntoView {
         }
         let grew_at_bottom = last_key.with_value(|k| *k != last);
         last_key.set_value(last);
-        let loaded = chat
-            .active
-            .with_untracked(|a| a.as_ref().is_some_and(|a| !a.loading_older));
-        match anchor.get_value() {
-            Some(from_bottom) if loaded => {
-                anchor.set_value(None);
-                el.set_scroll_top(el.scroll_height() - from_bottom);
+        request_animation_frame(move || {
+            let Some(el) = list_ref.get_untracked() else {
+                return;
+            };
+            let loaded = chat
+                .active
+                .try_with_untracked(|a| a.as_ref().is_some_and(|a| !a.loading_older))
+                .unwrap_or(false);
+            match anchor.try_get_value().flatten() {
+                Some(from_bottom) if loaded => {
+                    anchor.set_value(None);
+                    el.set_scroll_top(el.scroll_height() - from_bottom);
+                }
+                _ if stick.try_get_value().unwrap_or(false) => {
+                    el.set_scroll_top(el.scroll_height())
+                }
+                _ if grew_at_bottom => {
+                    unseen.try_set(true);
+                }
+                _ => {}
             }
-            _ if stick.get_value() => el.set_scroll_top(el.scroll_height()),
-            _ if grew_at_bottom => unseen.set(true),
-            _ => {}
-        }
+        });
         room
     });
 

@@ -33,7 +33,7 @@ pub fn RoomHeader(
     let leavable = move || {
         chat.active
             .get()
-            .is_some_and(|a| a.joined && a.id != RoomId::lobby())
+            .is_some_and(|a| a.joined && !a.id.is_direct() && a.id != RoomId::lobby())
     };
     let leave = move |_| {
         if let Some(active) = chat.active.get_untracked() {

@@ -1,11 +1,11 @@
 //! The sidebar: who I am, join box, rooms, direct messages, online users.
 
-use confab_shared::User;
+use confab_shared::{RoomId, User};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::chat::{Chat, RoomItem};
+use crate::chat::Chat;
 use crate::components::join_room::JoinRoom;
 use crate::components::online_users::OnlineUsers;
 use crate::dom;
@@ -26,6 +26,7 @@ pub fn Sidebar(
             .get()
             .into_iter()
             .filter(|r| !r.direct)
+            .map(|r| r.id)
             .collect::<Vec<_>>()
     });
     let direct = Memo::new(move |_| {
@@ -33,6 +34,7 @@ pub fn Sidebar(
             .get()
             .into_iter()
             .filter(|r| r.direct)
+            .map(|r| r.id)
             .collect::<Vec<_>>()
     });
     let active_id = Memo::new(move |_| chat.active.get().map(|a| a.id));
@@ -60,17 +62,29 @@ pub fn Sidebar(
         }
     };
 
-    let room_button = move |item: RoomItem| {
-        let id = item.id.clone();
-        let id_for_click = item.id.clone();
-        let is_active = move || active_id.get().as_ref() == Some(&id);
-        let unread = item.unread;
-        let counts = if item.direct {
-            String::new()
-        } else {
-            format!("{} members · {} online", item.members, item.online)
+    // Rows are keyed by room only, so a focused row keeps its focus while
+    // its counts change; the counts are read reactively inside.
+    let room_button = move |id: RoomId| {
+        let item = Memo::new({
+            let id = id.clone();
+            move |_| {
+                chat.rooms
+                    .with(|rooms| rooms.iter().find(|r| r.id == id).cloned())
+            }
+        });
+        let is_active = {
+            let id = id.clone();
+            move || active_id.with(|a| a.as_ref() == Some(&id))
         };
-        let label = item.label.clone();
+        let label = move || item.with(|i| i.as_ref().map(|i| i.label.clone()));
+        let counts = move || {
+            item.with(|i| {
+                i.as_ref()
+                    .filter(|i| !i.direct)
+                    .map(|i| format!("{} members · {} online", i.members, i.online))
+            })
+        };
+        let unread = move || item.with(|i| i.as_ref().map_or(0, |i| i.unread));
         view! {
             <li>
                 <button
@@ -79,23 +93,26 @@ pub fn Sidebar(
                     class:active=is_active.clone()
                     aria-current=move || if is_active() { Some("page") } else { None }
                     on:click=move |_| {
-                        chat.select(id_for_click.clone());
+                        chat.select(id.clone());
                         on_navigate.run(());
                     }
                 >
                     <span class="room-name">{label}</span>
-                    {(!counts.is_empty()).then(|| view! { <span class="room-counts">{counts}</span> })}
-                    {(unread > 0)
-                        .then(|| {
-                            view! {
-                                <span class="badge">
-                                    <span aria-hidden="true">{unread}</span>
-                                    <span class="visually-hidden">
-                                        {format!(", {unread} unread")}
+                    {move || counts().map(|c| view! { <span class="room-counts">{c}</span> })}
+                    {move || {
+                        let n = unread();
+                        (n > 0)
+                            .then(|| {
+                                view! {
+                                    <span class="badge">
+                                        <span aria-hidden="true">{n}</span>
+                                        <span class="visually-hidden">
+                                            {format!(", {n} unread")}
+                                        </span>
                                     </span>
-                                </span>
-                            }
-                        })}
+                                }
+                            })
+                    }}
                 </button>
             </li>
         }
@@ -117,7 +134,7 @@ pub fn Sidebar(
                 <ul class="room-list">
                     <For
                         each=move || public.get()
-                        key=|r| (r.id.clone(), r.unread, r.members, r.online)
+                        key=RoomId::clone
                         children=room_button
                     />
                 </ul>
@@ -131,7 +148,7 @@ pub fn Sidebar(
                     <ul class="room-list">
                         <For
                             each=move || direct.get()
-                            key=|r| (r.id.clone(), r.unread)
+                            key=RoomId::clone
                             children=room_button
                         />
                     </ul>

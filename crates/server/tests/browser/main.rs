@@ -54,16 +54,42 @@ async fn shown(browser: &Browser, text: &str) -> usize {
 }
 
 async fn open_room(browser: &Browser, room: &str) {
-    browser
+    let found = browser
         .js(
             "const link = Array.from(document.querySelectorAll('.room-link'))
-                 .find(a => a.querySelector('.room-name')?.textContent.trim() === arguments[0]);
+                 .find(a => a.querySelector('.room-name')?.textContent.trim().replace(/^#/, '') === arguments[0]);
              if (link) link.click();
              return !!link;",
             json!([room]),
         )
         .await;
-    browser.wait_for_text(&format!("#{room}")).await;
+    assert_eq!(
+        found,
+        json!(true),
+        "{}: no room {room} in the sidebar",
+        browser.name
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let title = browser
+            .js(
+                "return document.getElementById('room-title')?.textContent;",
+                json!([]),
+            )
+            .await;
+        if title
+            .as_str()
+            .is_some_and(|t| t.trim().trim_start_matches('#') == room)
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < webdriver::UI_WAIT,
+            "{}: room {room} never opened",
+            browser.name
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
