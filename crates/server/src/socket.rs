@@ -209,28 +209,16 @@ impl SocketContext {
                 text,
                 client_id,
             } => {
-                let target = Target::Room(room);
-                self.act(Action::Post {
-                    target,
-                    text: text.into(),
-                    client_id,
-                    attachment: None,
-                })
-                .await
+                self.act(Action::post(Target::Room(room), text, client_id))
+                    .await
             }
             ClientMsg::Dm {
                 to,
                 text,
                 client_id,
             } => {
-                let target = Target::User(to);
-                self.act(Action::Post {
-                    target,
-                    text: text.into(),
-                    client_id,
-                    attachment: None,
-                })
-                .await
+                self.act(Action::post(Target::User(to), text, client_id))
+                    .await
             }
         };
         match result {

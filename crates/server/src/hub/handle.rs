@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use confab_shared::{Attachment, ClientId, RoomId, ServerMsg, User, UserName};
+use confab_shared::{Attachment, ClientId, MessageText, RoomId, ServerMsg, User, UserName};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
@@ -49,6 +49,18 @@ pub enum Action {
     Typing {
         room: RoomId,
     },
+}
+
+impl Action {
+    /// A text post without an attachment.
+    pub fn post(target: Target, text: MessageText, client_id: Option<ClientId>) -> Self {
+        Self::Post {
+            target,
+            text: text.into(),
+            client_id,
+            attachment: None,
+        }
+    }
 }
 
 pub enum Command {

@@ -83,7 +83,7 @@ pub struct PostBody {
 
 impl PostBody {
     /// Validates the body into the parts of a post.
-    pub fn parse(&self) -> Result<(String, Option<ClientId>), AppError> {
+    pub fn parse(&self) -> Result<(MessageText, Option<ClientId>), AppError> {
         let text = MessageText::parse(&self.text).map_err(|e| AppError::Invalid(e.to_string()))?;
         let client_id = self
             .client_id
@@ -91,25 +91,17 @@ impl PostBody {
             .map(ClientId::parse)
             .transpose()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
-        Ok((text.into(), client_id))
+        Ok((text, client_id))
     }
 }
 
 /// Runs a post through the hub (like a socket's) and answers 201 with the
 /// stored message.
-pub async fn post_to(
+pub async fn run_post(
     state: &AppState,
     me: CurrentUser,
-    target: Target,
-    body: &PostBody,
+    action: Action,
 ) -> Result<HttpResponse, AppError> {
-    let (text, client_id) = body.parse()?;
-    let action = Action::Post {
-        target,
-        text,
-        client_id,
-        attachment: None,
-    };
     match state.hub.act_http(me.user, action).await? {
         ServerMsg::Ack { message, .. } => Ok(created(&message)),
         other => Err(AppError::Internal(format!(
@@ -117,6 +109,17 @@ pub async fn post_to(
             other.kind()
         ))),
     }
+}
+
+/// A text post from an HTTP body.
+pub async fn post_to(
+    state: &AppState,
+    me: CurrentUser,
+    target: Target,
+    body: &PostBody,
+) -> Result<HttpResponse, AppError> {
+    let (text, client_id) = body.parse()?;
+    run_post(state, me, Action::post(target, text, client_id)).await
 }
 
 /// `POST /api/rooms/{room}/messages {"text","client_id"?}`.

@@ -6,10 +6,11 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use confab_shared::{Attachment, ClientId, MessageText, RoomId, ServerMsg};
+use confab_shared::{Attachment, ClientId, MessageText, RoomId};
 use futures_util::TryStreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
+use super::rooms::run_post;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::history::check_member;
@@ -111,13 +112,7 @@ pub async fn upload(
         client_id,
         attachment: Some(attachment),
     };
-    match state.hub.act_http(me.user, action).await? {
-        ServerMsg::Ack { message, .. } => Ok(HttpResponse::Created().json(message)),
-        other => Err(AppError::Internal(format!(
-            "unexpected reply {}",
-            other.kind()
-        ))),
-    }
+    run_post(&state, me, action).await
 }
 
 /// Writes the file durably (temp name, fsync, rename) before the message
