@@ -5,6 +5,7 @@
 //! - [`chat`]: the reactive handle the components use (signals + actions).
 //! - [`socket`]: the tab's one WebSocket, with reconnect and resume.
 //! - [`api`]: the REST calls (session).
+//! - [`upload`]: image uploads with progress.
 //! - [`components`]: one component per file.
 //!
 //! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
@@ -19,6 +20,7 @@ pub mod format;
 pub mod socket;
 pub mod state;
 pub mod timefmt;
+pub mod upload;
 
 pub use components::app::App;
 pub use confab_shared as shared;

@@ -16,6 +16,9 @@ use webdriver::{Browser, Driver};
 
 const ENTER: &str = "\u{E007}";
 
+/// A real 1x1 GIF89a.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+
 fn dist() -> PathBuf {
     let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
     assert!(
@@ -140,12 +143,41 @@ async fn two_people_chat_dm_reload_and_survive_a_server_restart() {
     alice.wait_for_text("hello from alice").await;
     assert_eq!(shown(&alice, "hello from alice").await, 1);
 
+    // Alice shares a GIF; bob sees it inline, loaded from /uploads.
+    open_room(&bob, "e2e").await;
+    let gif_dir = tempfile::tempdir().unwrap();
+    let gif = gif_dir.path().join("party.gif");
+    std::fs::write(&gif, GIF).unwrap();
+    alice
+        .type_into("#upload-input", gif.to_str().unwrap())
+        .await;
+    bob.wait_for(".message img[src^='/uploads/']").await;
+    let started = std::time::Instant::now();
+    loop {
+        let loaded = bob
+            .js(
+                "const img = document.querySelector(\".message img[src^='/uploads/']\");
+                 return img && img.complete && img.naturalWidth > 0;",
+                json!([]),
+            )
+            .await;
+        if loaded == json!(true) {
+            break;
+        }
+        assert!(
+            started.elapsed() < webdriver::UI_WAIT,
+            "bob's image never loaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bob.screenshot("04-image-shared").await;
+
     // The server goes away; the UI says so.
     let mut app = app;
     let addr = app.addr;
     app.stop().await;
     alice.wait_for_text("Reconnecting").await;
-    alice.screenshot("04-reconnecting").await;
+    alice.screenshot("05-reconnecting").await;
     // It comes back on the same address, and a bot posts before alice's
     // tab has reconnected.
     let app = start_on(addr, &app).await;
@@ -173,7 +205,7 @@ async fn two_people_chat_dm_reload_and_survive_a_server_restart() {
         1,
         "shown twice after resume"
     );
-    alice.screenshot("05-after-restart").await;
+    alice.screenshot("06-after-restart").await;
 
     alice.close().await;
     bob.close().await;
