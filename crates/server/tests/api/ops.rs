@@ -51,7 +51,12 @@ async fn a_silent_client_is_dropped_and_an_answering_one_is_kept() {
     let started = Instant::now();
     let mut pings = 0;
     let mut alice_presence = Vec::new();
-    while started.elapsed() < Duration::from_millis(1500) {
+    // Until alice is dropped (bounded: a loaded machine may be slow).
+    while started.elapsed() < Duration::from_secs(10)
+        && !alice_presence
+            .iter()
+            .any(|(e, _)| *e == PresenceEvent::Offline)
+    {
         match tokio::time::timeout(Duration::from_millis(100), lively.stream.next()).await {
             Ok(Some(Ok(WsMessage::Ping(_)))) => pings += 1,
             Ok(Some(Ok(WsMessage::Text(text)))) => {
@@ -68,10 +73,10 @@ async fn a_silent_client_is_dropped_and_an_answering_one_is_kept() {
             Err(_) => {}
         }
     }
-    assert!(pings >= 10, "the server pings every 100 ms, got {pings}");
-    assert_eq!(alice_presence.len(), 2, "{alice_presence:?}");
-    let (event, at) = alice_presence[1];
-    assert_eq!(event, PresenceEvent::Offline);
+    assert!(pings >= 3, "the server pings every 100 ms, got {pings}");
+    let events: Vec<PresenceEvent> = alice_presence.iter().map(|(e, _)| *e).collect();
+    assert_eq!(events, vec![PresenceEvent::Online, PresenceEvent::Offline]);
+    let at = alice_presence[1].1;
     assert!(
         at >= Duration::from_millis(400),
         "dropped too early: {at:?}"
