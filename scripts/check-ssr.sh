@@ -21,7 +21,7 @@ fail() { echo "check-ssr: $*" >&2; cat "$log" >&2; exit 1; }
 grep -qi '<!DOCTYPE html>' <<<"$page" || fail "/ is not an HTML page"
 grep -q '/pkg/confab' <<<"$page" || fail "the page does not load the hydration bundle"
 grep -q 'hydrate' <<<"$page" || fail "the page does not hydrate"
-for asset in confab.js confab_bg.wasm confab.css; do
+for asset in confab.js confab.wasm confab.css; do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/pkg/$asset" || fail "/pkg/$asset is not served"
 done
 echo "check-ssr: server-side rendered page and its hydration bundle are served"
