@@ -76,6 +76,16 @@ impl Settings {
         }
     }
 
+    /// Time between server pings (at least 10 ms).
+    pub fn heartbeat(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+
+    /// Silence after which a socket is dropped (at least 10 ms).
+    pub fn client_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.client_timeout_ms.max(10))
+    }
+
     pub fn uploads_dir(&self) -> PathBuf {
         self.data_dir.join("uploads")
     }

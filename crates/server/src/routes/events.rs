@@ -1,7 +1,5 @@
 //! `GET /api/events`: Server-Sent Events for the logged-in user.
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::mpsc;
@@ -45,7 +43,7 @@ pub async fn stream(
         hub: state.hub.clone(),
         store: state.store.clone(),
         metrics: state.metrics.clone(),
-        heartbeat: Duration::from_millis(settings.heartbeat_ms.max(10)),
+        heartbeat: settings.heartbeat(),
         resume_after,
         _permit: opened.permit,
     };

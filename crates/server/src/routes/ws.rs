@@ -1,8 +1,6 @@
 //! `GET /ws`: the WebSocket upgrade. Everything is checked before upgrading:
 //! a session (401), the page's `Origin` (403) and the connection limit (503).
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
@@ -49,8 +47,8 @@ pub async fn upgrade(
         hub: state.hub.clone(),
         store: state.store.clone(),
         metrics: state.metrics.clone(),
-        heartbeat: Duration::from_millis(settings.heartbeat_ms.max(10)),
-        client_timeout: Duration::from_millis(settings.client_timeout_ms.max(10)),
+        heartbeat: settings.heartbeat(),
+        client_timeout: settings.client_timeout(),
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
         _permit: opened.permit,
     };
