@@ -17,7 +17,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 sudo=""
 [[ "$(id -u)" == 0 ]] || sudo="sudo"
 
-say() { echo "setup: $*" >&2; }
+say() { echo "setup: [$(date +%T)] $*" >&2; }
+started=$SECONDS
 
 apt_missing=()
 want_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
@@ -37,10 +38,18 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
     fi
 fi
 
-# cargo-leptos 0.3 needs Rust >= 1.96; older host toolchains build it with Debian's.
+# cargo-leptos 0.3 needs Rust >= 1.96. Prefer rustup's own 1.96 (minimal
+# profile); only where rustup cannot fetch it, build it with Debian's Rust.
 host_minor="$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')"
+leptos_toolchain=""
 if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1 && ((host_minor < 96)); then
-    debian_rust
+    if rustup toolchain list 2>/dev/null | grep -q '^1\.96' ||
+        timeout 600 rustup toolchain install 1.96 --profile minimal >/dev/null 2>&1; then
+        leptos_toolchain="+1.96"
+        say "rustup toolchain 1.96 (minimal) builds cargo-leptos"
+    else
+        debian_rust
+    fi
 fi
 if [[ "$what" == test ]]; then
     want_pkg chromium
@@ -71,8 +80,11 @@ if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1; then
     say "cargo install cargo-leptos (takes a while, once)"
     if ((host_minor >= 96)); then
         cargo install cargo-leptos --locked
+    elif [[ -n "$leptos_toolchain" ]]; then
+        cargo "$leptos_toolchain" install cargo-leptos --locked ||
+            cargo "$leptos_toolchain" install cargo-leptos
     else
         RUSTC=/usr/bin/rustc /usr/bin/cargo install cargo-leptos --locked --root "$HOME/.cargo"
     fi
 fi
-say "ready"
+say "ready ($((SECONDS - started)) s)"

@@ -1,0 +1,14 @@
+//! Confab's engine, split the way Centrifugo splits its own: each part a
+//! trait with a single-node and a cluster implementation.
+//!
+//! - [`store`]: the record. [`store::sqlite`] (embedded default) and
+//!   [`store::postgres`] (shared by a cluster); allocates `seq` and the
+//!   global log `pos` in the committing transaction.
+//! - [`bus`]: publish/subscribe of committed events and typing.
+//!   [`bus::local`] (in-process) and [`bus::redis`] (Redis pub/sub).
+//! - [`presence`]: who is online on which node. [`presence::memory`] and
+//!   [`presence::redis`] (heartbeat keys that expire with a dead node).
+
+pub mod bus;
+pub mod presence;
+pub mod store;

@@ -1,0 +1,1 @@
+//! Cluster presence in Redis. (Being written.)

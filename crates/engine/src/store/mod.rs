@@ -1,0 +1,211 @@
+//! The record: durable storage behind one trait.
+//!
+//! Everything else only sees [`Store`]; SQLite ([`sqlite::SqliteStore`]) is
+//! the embedded default and PostgreSQL ([`postgres::PgStore`]) the record a
+//! cluster of nodes shares. Changes go through [`Store::commit`] (called by
+//! the writer only), which allocates each room's `seq` and the global log
+//! `pos` inside the committing transaction, so several nodes can write at
+//! once and still agree on one gap-free order.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use confab_shared::{Attachment, ClientId, Color, Message, RoomId, Timestamp, User, UserName};
+
+/// A storage failure. The text is for logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the name is already taken")]
+    NameTaken,
+    #[error("the room does not exist")]
+    NoSuchRoom,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A message accepted for posting, not yet stored (it has no `seq` yet).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub room: RoomId,
+    pub sender: User,
+    pub text: String,
+    pub ts: Timestamp,
+    pub client_id: Option<ClientId>,
+    pub attachment: Option<Attachment>,
+}
+
+/// One change for the writer to commit; a batch of them is one transaction.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Append a message. Refused unless the room exists and the sender is a
+    /// member *at commit time* (someone on another node may have removed
+    /// them a moment ago).
+    Post(NewMessage),
+    /// Make `user` a member of `room`, creating the room if needed.
+    Join { room: RoomId, user: User },
+    /// End `user`'s membership of `room`.
+    Leave { room: RoomId, user: User },
+}
+
+/// What a committed change did to the room's log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum LogBody {
+    /// A stored message.
+    Message { message: Message, sender_id: String },
+    /// A membership began (`joined`) or ended; `members` is the room's member
+    /// count right after it.
+    Member {
+        user: User,
+        joined: bool,
+        members: u32,
+    },
+}
+
+/// One entry of the global log: every committed message and membership
+/// change has a `pos`, allocated in the committing transaction under one
+/// lock, so `pos` order is commit order and has no gaps (a rolled-back
+/// transaction gives its positions back). Every node can therefore deliver
+/// the log in order and notice a missing entry by its position alone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LogEntry {
+    pub pos: i64,
+    pub room: RoomId,
+    pub body: LogBody,
+}
+
+/// Why a [`Write`] was not done. Nothing was changed for it; the other
+/// writes of the batch are unaffected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The sender is not a member of the room.
+    NotMember,
+    /// The room does not exist.
+    NoSuchRoom,
+}
+
+/// The outcome of one [`Write`] of a committed batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new log entry (a message stored, a membership begun or ended).
+    Logged(LogEntry),
+    /// The same sender already posted this `client_id` in this room: the
+    /// original message and its position; nothing new was stored.
+    Duplicate { message: Message, pos: i64 },
+    /// Nothing to change (already a member, or already not one).
+    Unchanged,
+    Refused(Refusal),
+}
+
+/// One of a user's rooms with the user's own counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub room: RoomId,
+    pub latest_seq: u64,
+    /// Messages from others after the user's read cursor.
+    pub unread: u64,
+    /// The room's member count.
+    pub members: u32,
+}
+
+/// A page of messages, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    /// There are more messages beyond this page in the direction asked for.
+    pub more: bool,
+}
+
+/// A public room with its stored counters.
+#[derive(Debug, Clone)]
+pub struct RoomInfo {
+    pub room: RoomId,
+    pub members: u32,
+    pub latest_seq: u64,
+}
+
+/// An uploaded file kept in the database (PostgreSQL clusters without a
+/// shared uploads directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub mime: String,
+    pub data: Vec<u8>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip to prove the store answers (for `/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Claims `name` for a new user and opens a session.
+    async fn create_user(
+        &self,
+        name: &UserName,
+        color: &Color,
+        token_hash: &str,
+    ) -> StoreResult<User>;
+    /// Opens one more session for an existing user.
+    async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()>;
+    async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Looks a user up by the case-folded name ([`UserName::key`]).
+    async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>>;
+
+    async fn is_member(&self, room: &RoomId, user_id: &str) -> StoreResult<bool>;
+    /// The room's newest seq, or `None` if the room does not exist.
+    async fn latest_seq(&self, room: &RoomId) -> StoreResult<Option<u64>>;
+    /// Every member of a room (empty if the room does not exist).
+    async fn members(&self, room: &RoomId) -> StoreResult<Vec<User>>;
+    /// The rooms `user_id` belongs to, with unread counts.
+    async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
+    /// Moves the read cursor forward (never back, never past the newest
+    /// message). Returns false if the user is not a member.
+    async fn set_read(&self, room: &RoomId, user_id: &str, seq: u64) -> StoreResult<bool>;
+    /// Public rooms with their member counts.
+    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>>;
+
+    /// Commits a batch in one durable transaction (group commit), in order,
+    /// one [`Outcome`] per write. Each stored message gets the next `seq` of
+    /// its room and every log entry the next global `pos`. Room counters are
+    /// locked in sorted room order, then the global position counter, so
+    /// nodes committing at once never deadlock; idempotency (a repeated
+    /// `(room, sender, client_id)`) is checked after the room's lock is
+    /// held, so a retry on another node returns the original. An `Err`
+    /// means nothing of the batch was committed.
+    async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>>;
+    /// Log entries with `pos > after`, in `pos` order, at most `limit`: how a
+    /// node fills a gap or catches up after losing broker messages.
+    async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>>;
+    /// The newest committed `pos` (0 for an empty log).
+    async fn last_pos(&self) -> StoreResult<i64>;
+    /// Messages with `seq > after`, oldest first, at most `limit`.
+    async fn messages_after(&self, room: &RoomId, after: u64, limit: u32) -> StoreResult<Page>;
+    /// The newest messages with `seq < before` (or the newest of all),
+    /// returned oldest first, at most `limit`.
+    async fn messages_before(
+        &self,
+        room: &RoomId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> StoreResult<Page>;
+    /// Messages of every room `user_id` is a member of with a global
+    /// position after `pos`, in append order, at most `limit`: how an SSE
+    /// stream resumes from `Last-Event-ID`.
+    async fn messages_for_user_after(
+        &self,
+        user_id: &str,
+        pos: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, Message)>>;
+    /// Keeps an uploaded file in the database, under a server-chosen name.
+    async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()>;
+    async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>>;
+    /// Flushes and closes the store.
+    async fn close(&self);
+}
