@@ -129,10 +129,11 @@ impl TestApp {
     /// A WebSocket for `session`, before reading anything.
     pub async fn connect_raw(&self, session: &Session) -> Ws {
         let request = ws_request(&self.ws_url(), Some(&session.token), None);
-        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
-            .await
-            .unwrap_or_else(|_| panic!("{}: no ws handshake within {WAIT:?}", session.name))
-            .expect("ws connects");
+        let connecting = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request));
+        let Ok(connected) = connecting.await else {
+            panic!("{}: no ws handshake within {WAIT:?}", session.name)
+        };
+        let (stream, _) = connected.expect("ws connects");
         Ws {
             stream,
             name: session.name.clone(),
