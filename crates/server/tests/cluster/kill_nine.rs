@@ -114,22 +114,6 @@ async fn a_node_killed_under_load_loses_no_ack_and_its_clients_resume_elsewhere(
         "every send was acked before the kill: not mid-way"
     );
 
-    // Every ack is stored, once, with its seq; nothing is stored twice.
-    let history = c.history(1, &users[0], "lobby").await;
-    let stored: BTreeMap<String, u64> = history.iter().map(|m| (m.text.clone(), m.seq)).collect();
-    assert_eq!(stored.len(), history.len(), "a message stored twice");
-    let expected: Vec<u64> = (1..=history.len() as u64).collect();
-    assert_eq!(seqs(&history), expected, "history has gaps");
-    for s in &seen {
-        for (id, seq) in &s.acked {
-            assert_eq!(
-                stored.get(id),
-                Some(seq),
-                "acked {id} is not stored as acked"
-            );
-        }
-    }
-
     // Users of the dead node go offline elsewhere, unless still connected.
     for w in [&mut w1, &mut w2] {
         for user in ["sender0", "sender1"] {
@@ -157,6 +141,24 @@ async fn a_node_killed_under_load_loses_no_ack_and_its_clients_resume_elsewhere(
         "lobby members on node 2: {online:?}"
     );
     drop(still_here);
+
+    // Every ack is stored, once, with its seq; nothing is stored twice.
+    // (Read after the presence wait: a commit the dead node had sent may
+    // still complete in PostgreSQL just after the kill.)
+    let history = c.history(1, &users[0], "lobby").await;
+    let stored: BTreeMap<String, u64> = history.iter().map(|m| (m.text.clone(), m.seq)).collect();
+    assert_eq!(stored.len(), history.len(), "a message stored twice");
+    let expected: Vec<u64> = (1..=history.len() as u64).collect();
+    assert_eq!(seqs(&history), expected, "history has gaps");
+    for s in &seen {
+        for (id, seq) in &s.acked {
+            assert_eq!(
+                stored.get(id),
+                Some(seq),
+                "acked {id} is not stored as acked"
+            );
+        }
+    }
 
     // The senders resume on node 1: join + since, then the unacked again.
     let latest = history.len() as u64;
