@@ -199,14 +199,29 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
             for (i, node) in self.nodes.iter().enumerate() {
-                eprintln!(
-                    "---- node {i} ({}) log tail:\n{}",
-                    node.addr,
-                    node.log_tail()
-                );
+                let log = strip_colors(&node.log_tail());
+                eprintln!("---- node {i} ({}) log tail:\n{log}", node.addr);
             }
         }
     }
+}
+
+/// `text` without ANSI color sequences (`ESC [ ... m`).
+fn strip_colors(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// A test's socket: frames it has read but not yet looked at wait in a
