@@ -140,7 +140,11 @@ async fn refusals_leave_no_trace_and_take_no_position(store: &dyn Store) {
     let log = store.log_after(0, 100).await.expect("log");
     assert_eq!(log.iter().map(|e| e.pos).collect::<Vec<_>>(), vec![1, 2]);
     // A batch of refusals only takes no position either.
-    let out = commit(store, vec![post(&r, &b, "still not"), post(&missing, &b, "x")]).await;
+    let out = commit(
+        store,
+        vec![post(&r, &b, "still not"), post(&missing, &b, "x")],
+    )
+    .await;
     assert_eq!(
         out,
         vec![
@@ -156,11 +160,7 @@ async fn refusals_leave_no_trace_and_take_no_position(store: &dyn Store) {
 async fn idempotency_within_and_across_batches(store: &dyn Store) {
     let (a, b) = (user(store, "alice").await, user(store, "bob").await);
     let (r1, r2) = (room("one"), room("two"));
-    commit(
-        store,
-        vec![join(&r1, &a), join(&r1, &b), join(&r2, &a)],
-    )
-    .await;
+    commit(store, vec![join(&r1, &a), join(&r1, &b), join(&r2, &a)]).await;
     let out = commit(
         store,
         vec![
@@ -300,14 +300,20 @@ async fn unread_counts_and_read_cursor(store: &dyn Store) {
         vec![post(&r, &a, "4"), post(&r, &a, "5"), post(&r, &b, "6")],
     )
     .await;
-    assert_eq!(unread(store.memberships(&b.id).await.expect("m")), Some((2, 6, 2)));
+    assert_eq!(
+        unread(store.memberships(&b.id).await.expect("m")),
+        Some((2, 6, 2))
+    );
     assert_eq!(
         unread(store.memberships(&a.id).await.expect("m")),
         Some((1, 6, 2)),
         "own messages are never unread"
     );
     assert!(store.set_read(&r, &b.id, 4).await.expect("set_read"));
-    assert_eq!(unread(store.memberships(&b.id).await.expect("m")), Some((1, 6, 2)));
+    assert_eq!(
+        unread(store.memberships(&b.id).await.expect("m")),
+        Some((1, 6, 2))
+    );
     assert!(store.set_read(&r, &b.id, 2).await.expect("set_read"));
     assert_eq!(
         unread(store.memberships(&b.id).await.expect("m")),
@@ -315,7 +321,10 @@ async fn unread_counts_and_read_cursor(store: &dyn Store) {
         "the cursor never moves back"
     );
     assert!(store.set_read(&r, &a.id, 99).await.expect("set_read"));
-    assert_eq!(unread(store.memberships(&a.id).await.expect("m")), Some((0, 6, 2)));
+    assert_eq!(
+        unread(store.memberships(&a.id).await.expect("m")),
+        Some((0, 6, 2))
+    );
     commit(store, vec![post(&r, &b, "7")]).await;
     assert_eq!(
         unread(store.memberships(&a.id).await.expect("m")),
@@ -330,8 +339,20 @@ async fn log_after_pages_through_the_whole_log(store: &dyn Store) {
     let (a, b) = (user(store, "alice").await, user(store, "bob").await);
     let (r1, r2) = (room("one"), room("two"));
     let mut all = Vec::new();
-    all.extend(commit(store, vec![join(&r1, &a), join(&r2, &b), post(&r1, &a, "m1")]).await);
-    all.extend(commit(store, vec![join(&r1, &b), post(&r2, &b, "m2"), post(&r1, &b, "m3")]).await);
+    all.extend(
+        commit(
+            store,
+            vec![join(&r1, &a), join(&r2, &b), post(&r1, &a, "m1")],
+        )
+        .await,
+    );
+    all.extend(
+        commit(
+            store,
+            vec![join(&r1, &b), post(&r2, &b, "m2"), post(&r1, &b, "m3")],
+        )
+        .await,
+    );
     all.extend(commit(store, vec![leave(&r2, &b), post(&r1, &a, "m4")]).await);
     let expected: Vec<_> = all.iter().map(|o| logged(o).clone()).collect();
     assert_eq!(
@@ -349,7 +370,10 @@ async fn log_after_pages_through_the_whole_log(store: &dyn Store) {
         paged.extend(page);
     }
     assert_eq!(paged, expected);
-    assert_eq!(store.log_after(5, 2).await.expect("log"), expected[5..7].to_vec());
+    assert_eq!(
+        store.log_after(5, 2).await.expect("log"),
+        expected[5..7].to_vec()
+    );
     assert!(store.log_after(8, 10).await.expect("log").is_empty());
     assert_eq!(store.last_pos().await.expect("pos"), 8);
 }
@@ -379,7 +403,12 @@ async fn messages_for_user_after_follows_current_rooms(store: &dyn Store) {
         v.into_iter().map(|(p, m)| (p, m.text)).collect()
     };
     assert_eq!(
-        seen(store.messages_for_user_after(&a.id, 0, 100).await.expect("resume")),
+        seen(
+            store
+                .messages_for_user_after(&a.id, 0, 100)
+                .await
+                .expect("resume")
+        ),
         vec![
             (pos[0], "1a".into()),
             (pos[2], "2a".into()),
@@ -388,18 +417,33 @@ async fn messages_for_user_after_follows_current_rooms(store: &dyn Store) {
         ]
     );
     assert_eq!(
-        seen(store.messages_for_user_after(&a.id, pos[2], 1).await.expect("resume")),
+        seen(
+            store
+                .messages_for_user_after(&a.id, pos[2], 1)
+                .await
+                .expect("resume")
+        ),
         vec![(pos[3], "1b".into())]
     );
     assert_eq!(
-        seen(store.messages_for_user_after(&b.id, pos[3], 100).await.expect("resume")),
+        seen(
+            store
+                .messages_for_user_after(&b.id, pos[3], 100)
+                .await
+                .expect("resume")
+        ),
         vec![(pos[4], "3b".into()), (pos[5], "2b".into())]
     );
     // After leaving a room its messages no longer come; membership changes
     // never do.
     commit(store, vec![leave(&r1, &a), join(&r3, &a)]).await;
     assert_eq!(
-        seen(store.messages_for_user_after(&a.id, 0, 100).await.expect("resume")),
+        seen(
+            store
+                .messages_for_user_after(&a.id, 0, 100)
+                .await
+                .expect("resume")
+        ),
         vec![
             (pos[1], "3a".into()),
             (pos[2], "2a".into()),
@@ -419,13 +463,25 @@ async fn history_pages(store: &dyn Store) {
         p.messages.iter().map(|m| m.text.clone()).collect()
     };
     let page = store.messages_after(&r, 1, 2).await.expect("after");
-    assert_eq!((texts(&page), page.more), (vec!["m2".into(), "m3".into()], true));
+    assert_eq!(
+        (texts(&page), page.more),
+        (vec!["m2".into(), "m3".into()], true)
+    );
     let page = store.messages_after(&r, 3, 5).await.expect("after");
-    assert_eq!((texts(&page), page.more), (vec!["m4".into(), "m5".into()], false));
+    assert_eq!(
+        (texts(&page), page.more),
+        (vec!["m4".into(), "m5".into()], false)
+    );
     let page = store.messages_before(&r, None, 2).await.expect("before");
-    assert_eq!((texts(&page), page.more), (vec!["m4".into(), "m5".into()], true));
+    assert_eq!(
+        (texts(&page), page.more),
+        (vec!["m4".into(), "m5".into()], true)
+    );
     let page = store.messages_before(&r, Some(3), 5).await.expect("before");
-    assert_eq!((texts(&page), page.more), (vec!["m1".into(), "m2".into()], false));
+    assert_eq!(
+        (texts(&page), page.more),
+        (vec!["m1".into(), "m2".into()], false)
+    );
 }
 
 async fn blobs_round_trip(store: &dyn Store) {
@@ -448,7 +504,10 @@ async fn names_are_unique_by_key_and_sessions_work(store: &dyn Store) {
     store.ping().await.expect("ping");
     let name = UserName::parse("Alice").expect("name");
     let color = Color::parse("#aa0011").expect("colour");
-    let alice = store.create_user(&name, &color, "hash-1").await.expect("create");
+    let alice = store
+        .create_user(&name, &color, "hash-1")
+        .await
+        .expect("create");
     let lower = UserName::parse("alice").expect("name");
     match store.create_user(&lower, &color, "hash-2").await {
         Err(StoreError::NameTaken) => {}
@@ -464,7 +523,10 @@ async fn names_are_unique_by_key_and_sessions_work(store: &dyn Store) {
         store.user_by_token("hash-1").await.expect("token"),
         Some(alice.clone())
     );
-    store.add_session(&alice.id, "hash-3").await.expect("session");
+    store
+        .add_session(&alice.id, "hash-3")
+        .await
+        .expect("session");
     assert_eq!(
         store.user_by_token("hash-3").await.expect("token"),
         Some(alice.clone())

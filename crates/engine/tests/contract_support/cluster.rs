@@ -45,14 +45,25 @@ async fn assert_gap_free(store: &PgStore, outcomes: &[Outcome]) {
     for (name, entries) in per_room {
         let seqs: Vec<u64> = entries.iter().map(|(_, seq)| *seq).collect();
         let len = seqs.len() as u64;
-        assert_eq!(seqs, (1..=len).collect::<Vec<_>>(), "room {name}: seq 1..n in pos order");
+        assert_eq!(
+            seqs,
+            (1..=len).collect::<Vec<_>>(),
+            "room {name}: seq 1..n in pos order"
+        );
         let page = store
             .messages_after(&room(&name), 0, u32::MAX - 1)
             .await
             .expect("history");
         let stored: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
-        assert_eq!(stored, (1..=len).collect::<Vec<_>>(), "room {name}: stored seqs");
-        assert_eq!(store.latest_seq(&room(&name)).await.expect("seq"), Some(len));
+        assert_eq!(
+            stored,
+            (1..=len).collect::<Vec<_>>(),
+            "room {name}: stored seqs"
+        );
+        assert_eq!(
+            store.latest_seq(&room(&name)).await.expect("seq"),
+            Some(len)
+        );
     }
 }
 
@@ -165,7 +176,12 @@ async fn a_retry_from_both_nodes_at_once_stores_one_message() {
         let (pos, message) = originals[0].clone();
         let duplicates = outcomes
             .iter()
-            .filter(|o| **o == Outcome::Duplicate { message: message.clone(), pos })
+            .filter(|o| {
+                **o == Outcome::Duplicate {
+                    message: message.clone(),
+                    pos,
+                }
+            })
             .count();
         assert_eq!(duplicates, 3);
     }
@@ -180,7 +196,10 @@ async fn a_retry_from_both_nodes_at_once_stores_one_message() {
         .iter()
         .map(|e| e.pos)
         .collect();
-    assert_eq!(positions.len() as i64, nodes[0].last_pos().await.expect("pos"));
+    assert_eq!(
+        positions.len() as i64,
+        nodes[0].last_pos().await.expect("pos")
+    );
     for node in nodes {
         node.close().await;
     }
@@ -202,7 +221,10 @@ async fn several_nodes_open_a_fresh_database_at_once() {
         }
     }
     for store in &stores {
-        assert_eq!(store.latest_seq(&room("lobby")).await.expect("seq"), Some(0));
+        assert_eq!(
+            store.latest_seq(&room("lobby")).await.expect("seq"),
+            Some(0)
+        );
         assert_eq!(store.last_pos().await.expect("pos"), 0);
     }
     // And once more on the migrated database.
@@ -233,7 +255,12 @@ async fn throughput_one_node_100_rooms() {
             .map(|i| {
                 let sender = &users[rng.gen_range(0..users.len())];
                 let r = room(&format!("r{}", rng.gen_range(0..ROOMS)));
-                post_with(&r, sender, "a message of ordinary length, say forty-odd chars", &format!("b{b}-{i}"))
+                post_with(
+                    &r,
+                    sender,
+                    "a message of ordinary length, say forty-odd chars",
+                    &format!("b{b}-{i}"),
+                )
             })
             .collect();
         let out = store.commit(&batch).await.expect("commit");

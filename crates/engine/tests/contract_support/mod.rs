@@ -154,7 +154,12 @@ pub async fn user(store: &dyn Store, name: &str) -> User {
         .expect("create_user")
 }
 
-pub fn new_message(room: &RoomId, sender: &User, text: &str, client_id: Option<&str>) -> NewMessage {
+pub fn new_message(
+    room: &RoomId,
+    sender: &User,
+    text: &str,
+    client_id: Option<&str>,
+) -> NewMessage {
     NewMessage {
         id: uuid::Uuid::new_v4().simple().to_string(),
         room: room.clone(),

@@ -28,8 +28,8 @@ use confab_shared::RoomId;
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Row, Transaction};
 
-use super::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
 use super::plan::{Plan, State};
+use super::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
 use crate::store::{Outcome, StoreError, StoreResult, Write};
 
 type Tx = Transaction<'static, Postgres>;
@@ -176,9 +176,7 @@ async fn read_members(tx: &mut Tx, batch: &[Write], state: &mut State) -> StoreR
             state.counts.insert(room, 0);
         }
         for row in &rows {
-            state
-                .counts
-                .insert(row.try_get("room")?, row.try_get("n")?);
+            state.counts.insert(row.try_get("room")?, row.try_get("n")?);
         }
     }
     Ok(())
@@ -224,9 +222,10 @@ async fn read_duplicates(tx: &mut Tx, batch: &[Write], state: &mut State) -> Sto
         let (pos, message) = message_from_row(row)?;
         let sender: String = row.try_get("sender_id")?;
         let client_id: String = row.try_get("client_id")?;
-        state
-            .stored
-            .insert((message.room.to_string(), sender, client_id), (message, pos));
+        state.stored.insert(
+            (message.room.to_string(), sender, client_id),
+            (message, pos),
+        );
     }
     Ok(())
 }

@@ -101,7 +101,10 @@ fn message_from_row(row: &PgRow) -> StoreResult<(i64, Message)> {
             mime: row
                 .try_get::<Option<String>, _>("attachment_mime")?
                 .unwrap_or_default(),
-            bytes: to_u64(row.try_get::<Option<i64>, _>("attachment_bytes")?.unwrap_or(0)),
+            bytes: to_u64(
+                row.try_get::<Option<i64>, _>("attachment_bytes")?
+                    .unwrap_or(0),
+            ),
         }),
         None => None,
     };
@@ -215,11 +218,10 @@ impl Store for PgStore {
     }
 
     async fn latest_seq(&self, room: &RoomId) -> StoreResult<Option<u64>> {
-        let seq: Option<i64> =
-            sqlx::query_scalar("SELECT latest_seq FROM rooms WHERE name = $1")
-                .bind(room.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let seq: Option<i64> = sqlx::query_scalar("SELECT latest_seq FROM rooms WHERE name = $1")
+            .bind(room.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(seq.map(to_u64))
     }
 

@@ -44,7 +44,7 @@ pub(super) struct EventRow<'a> {
 }
 
 enum Pending {
-    Done(Outcome),
+    Done(Box<Outcome>),
     Message(usize),
     Event(usize),
     DuplicateOf(usize),
@@ -99,7 +99,7 @@ impl<'a> Plan<'a> {
                     let joined = matches!(write, Write::Join { .. });
                     let room = room_id.to_string();
                     if joined == plan.is_member(&room, &user.id) {
-                        Pending::Done(Outcome::Unchanged)
+                        Pending::Done(Box::new(Outcome::Unchanged))
                     } else {
                         let count = counts.entry(room.clone()).or_insert(0);
                         let member = if joined {
@@ -141,7 +141,7 @@ impl<'a> Plan<'a> {
     ) -> Pending {
         let room = new.room.to_string();
         if !latest_seq.contains_key(&room) {
-            return Pending::Done(Outcome::Refused(Refusal::NoSuchRoom));
+            return Pending::Done(Box::new(Outcome::Refused(Refusal::NoSuchRoom)));
         }
         let key = new
             .client_id
@@ -149,17 +149,17 @@ impl<'a> Plan<'a> {
             .map(|c| (room.clone(), new.sender.id.clone(), c.as_str().to_owned()));
         if let Some(key) = &key {
             if let Some((message, pos)) = stored.get(key) {
-                return Pending::Done(Outcome::Duplicate {
+                return Pending::Done(Box::new(Outcome::Duplicate {
                     message: message.clone(),
                     pos: *pos,
-                });
+                }));
             }
             if let Some(index) = posted.get(key) {
                 return Pending::DuplicateOf(*index);
             }
         }
         if !self.is_member(&room, &new.sender.id) {
-            return Pending::Done(Outcome::Refused(Refusal::NotMember));
+            return Pending::Done(Box::new(Outcome::Refused(Refusal::NotMember)));
         }
         let seq = latest_seq.entry(room.clone()).or_insert(0);
         *seq += 1;
@@ -201,10 +201,12 @@ impl<'a> Plan<'a> {
 
     /// Memberships that begin (or begin again): (room, user id, read_seq).
     pub fn added(&self) -> impl Iterator<Item = (&str, &str, i64)> {
-        self.membership.iter().filter_map(|((room, user), m)| match m {
-            Member::Joined(read_seq) => Some((room.as_str(), user.as_str(), *read_seq)),
-            _ => None,
-        })
+        self.membership
+            .iter()
+            .filter_map(|((room, user), m)| match m {
+                Member::Joined(read_seq) => Some((room.as_str(), user.as_str(), *read_seq)),
+                _ => None,
+            })
     }
 
     /// Rooms whose counter moved, with the new `latest_seq`.
@@ -217,7 +219,7 @@ impl<'a> Plan<'a> {
         self.pending
             .iter()
             .map(|p| match p {
-                Pending::Done(outcome) => outcome.clone(),
+                Pending::Done(outcome) => (**outcome).clone(),
                 Pending::Message(i) => {
                     let row = &self.messages[*i];
                     Outcome::Logged(LogEntry {
