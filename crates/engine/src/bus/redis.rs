@@ -26,7 +26,7 @@ use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::{AsyncConnectionConfig, Client, Msg};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::local::LocalBroker;
@@ -91,6 +91,9 @@ struct Shared {
     publish_dropped: AtomicU64,
     received: AtomicU64,
     reconnects: AtomicU64,
+    /// The subscription was lost: the publisher's connection probably was
+    /// too, so it pings at once instead of at its next idle ping.
+    check: Notify,
 }
 
 impl Shared {
@@ -144,6 +147,7 @@ impl RedisBroker {
             publish_dropped: AtomicU64::new(0),
             received: AtomicU64::new(0),
             reconnects: AtomicU64::new(0),
+            check: Notify::new(),
         });
         let (queue, rx) = mpsc::channel(options.queue.max(1));
         let (shutdown, stop) = watch::channel(false);
@@ -255,6 +259,14 @@ async fn stopped_during(pause: Duration, stop: &mut watch::Receiver<bool>) -> bo
     }
 }
 
+/// Resolves when the publisher should check its connection.
+async fn ping_now(check: &Notify) {
+    tokio::select! {
+        _ = check.notified() => {}
+        _ = tokio::time::sleep(PING_EVERY) => {}
+    }
+}
+
 struct Publisher {
     shared: Arc<Shared>,
     client: Client,
@@ -310,7 +322,7 @@ impl Publisher {
                     Some(event) => event,
                     None => return,
                 },
-                _ = tokio::time::sleep(PING_EVERY) => {
+                _ = ping_now(&shared.check) => {
                     if let Err(e) = redis::cmd("PING").exec_async(c).await {
                         shared.down(up, "publisher", e);
                         conn = None;
@@ -410,6 +422,7 @@ impl Subscriber {
                 }
             };
             shared.down(up, "subscription", err);
+            shared.check.notify_one();
             if stopped_during(self.options.retry_every, &mut self.stop).await {
                 return;
             }
