@@ -11,27 +11,23 @@
 //! store); after the publisher comes back it publishes a resync marker so
 //! that the other nodes do the same for the events it may have dropped.
 //!
-//! Wire format, serialized once: the JSON header (everything but the frame),
-//! a newline, then the frame's bytes as they are. Compact JSON never
-//! contains a raw newline, so the first one ends the header, and the frame
-//! (already JSON) is neither escaped nor parsed again.
+//! Events are serialized once, the frame untouched (see [`wire`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytestring::ByteString;
-use confab_shared::{RoomId, User};
 use futures_util::StreamExt;
 use redis::aio::{MultiplexedConnection, PubSub};
 use redis::{AsyncConnectionConfig, Client, Msg};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
+mod wire;
+
 use super::local::LocalBroker;
-use super::{Broker, BrokerHealth, BusBody, BusEvent, ConnId, Delivery, NodeId};
-use crate::store::LogEntry;
+use super::{Broker, BrokerHealth, BusEvent, Delivery, NodeId};
+use wire::{decode, encode, encode_resync, Incoming};
 
 /// The broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -433,12 +429,12 @@ impl Subscriber {
         let shared = &self.shared;
         match decode(msg.get_payload_bytes()) {
             // Our own events were delivered locally when published.
-            Ok(Incoming::Resync(node)) | Ok(Incoming::Event(BusEvent { node, .. }))
-                if node == *shared.local.node() => {}
+            Ok(Incoming::Resync(node)) if node == *shared.local.node() => {}
+            Ok(Incoming::Event(event)) if event.node == *shared.local.node() => {}
             Ok(Incoming::Resync(_)) => shared.local.deliver(Delivery::Lost),
             Ok(Incoming::Event(event)) => {
                 shared.received.fetch_add(1, Ordering::Relaxed);
-                shared.local.deliver(Delivery::Event(Arc::new(event)));
+                shared.local.deliver(Delivery::Event(event));
             }
             Err(e) => {
                 // It may have been a stored event: catch up rather than
@@ -448,152 +444,4 @@ impl Subscriber {
             }
         }
     }
-}
-
-/// The header as written: borrows the event, so it is not cloned.
-#[derive(Serialize)]
-struct HeadOut<'a> {
-    node: &'a str,
-    body: BodyOut<'a>,
-}
-
-#[derive(Serialize)]
-enum BodyOut<'a> {
-    Logged {
-        entry: &'a LogEntry,
-        origin: Option<ConnId>,
-    },
-    Typing {
-        room: &'a RoomId,
-        user_id: &'a str,
-    },
-    Presence {
-        user: &'a User,
-        rooms: &'a [RoomId],
-        online: bool,
-    },
-    /// The sender may have dropped events: catch up from the store.
-    Resync,
-}
-
-/// The header as read (the same shape as [`HeadOut`]).
-#[derive(Deserialize)]
-struct HeadIn {
-    node: String,
-    body: BodyIn,
-}
-
-#[derive(Deserialize)]
-enum BodyIn {
-    Logged {
-        entry: LogEntry,
-        origin: Option<ConnId>,
-    },
-    Typing {
-        room: RoomId,
-        user_id: String,
-    },
-    Presence {
-        user: User,
-        rooms: Vec<RoomId>,
-        online: bool,
-    },
-    Resync,
-}
-
-enum Incoming {
-    Event(BusEvent),
-    Resync(NodeId),
-}
-
-const SEPARATOR: u8 = b'\n';
-
-fn encode(event: &BusEvent) -> serde_json::Result<Vec<u8>> {
-    let (body, frame) = match &event.body {
-        BusBody::Logged {
-            entry,
-            frame,
-            origin,
-        } => (
-            BodyOut::Logged {
-                entry,
-                origin: *origin,
-            },
-            str::as_bytes(frame),
-        ),
-        BusBody::Typing {
-            room,
-            user_id,
-            frame,
-        } => (BodyOut::Typing { room, user_id }, str::as_bytes(frame)),
-        BusBody::Presence {
-            user,
-            rooms,
-            online,
-        } => (
-            BodyOut::Presence {
-                user,
-                rooms,
-                online: *online,
-            },
-            &[][..],
-        ),
-    };
-    let head = HeadOut {
-        node: &event.node,
-        body,
-    };
-    let mut out = Vec::with_capacity(160 + frame.len());
-    serde_json::to_writer(&mut out, &head)?;
-    out.push(SEPARATOR);
-    out.extend_from_slice(frame);
-    Ok(out)
-}
-
-fn encode_resync(node: &str) -> Vec<u8> {
-    let head = HeadOut {
-        node,
-        body: BodyOut::Resync,
-    };
-    // A struct of a string and a unit variant always serializes.
-    let mut out = serde_json::to_vec(&head).unwrap_or_default();
-    out.push(SEPARATOR);
-    out
-}
-
-fn decode(payload: &[u8]) -> Result<Incoming, String> {
-    let split = payload
-        .iter()
-        .position(|b| *b == SEPARATOR)
-        .ok_or("no header separator")?;
-    let head: HeadIn = serde_json::from_slice(&payload[..split]).map_err(|e| e.to_string())?;
-    let frame = || {
-        std::str::from_utf8(&payload[split + 1..])
-            .map(ByteString::from)
-            .map_err(|e| format!("frame is not UTF-8: {e}"))
-    };
-    let node: NodeId = head.node.into();
-    let body = match head.body {
-        BodyIn::Resync => return Ok(Incoming::Resync(node)),
-        BodyIn::Logged { entry, origin } => BusBody::Logged {
-            entry,
-            frame: frame()?,
-            origin,
-        },
-        BodyIn::Typing { room, user_id } => BusBody::Typing {
-            room,
-            user_id,
-            frame: frame()?,
-        },
-        BodyIn::Presence {
-            user,
-            rooms,
-            online,
-        } => BusBody::Presence {
-            user,
-            rooms,
-            online,
-        },
-    };
-    Ok(Incoming::Event(BusEvent { node, body }))
 }
