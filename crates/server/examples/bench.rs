@@ -28,29 +28,23 @@
 
 use std::collections::HashSet;
 use std::fmt::{self, Display};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use confab_shared::{
-    ClientId, ClientMsg, MessageText, PresenceEvent, RoomId, ServerMsg, SessionReply,
+use confab_shared::{ClientId, ClientMsg, MessageText, PresenceEvent, RoomId, ServerMsg};
+use confab_testkit::{
+    join_room, login_all, metric, next_frame, ws_connect, ws_connect_all, Incoming, ServerProcess,
+    WsStream as Ws,
 };
-use futures_util::{SinkExt, Stream, StreamExt};
-use tokio::net::TcpStream;
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{sleep, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio::time::{sleep, Instant};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-type WsResult = Result<WsMessage, tokio_tungstenite::tungstenite::Error>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
 enum Scenario {
@@ -196,254 +190,28 @@ impl Report {
     }
 }
 
-// ---------------------------------------------------------------- server child
+// ---------------------------------------------------------------- server and clients
 
-/// The `confab` child process; dropping it kills it.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    // Deleted after the child is gone (fields drop after `Drop::drop`).
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start(
-        bin: &Path,
-        max_connections: usize,
-        log_filter: &str,
-        http: &reqwest::Client,
-    ) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("confab-bench-")
-            .tempdir()
-            .context("temp dir")?;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .context("finding a free port")?
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let log = dir.path().join("server.log");
-        let out = std::fs::File::create(&log).context("server log")?;
-        let err = out.try_clone().context("server log")?;
-        let mut cmd = Command::new(bin);
-        cmd.arg("--listen")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(["--rate-limit", "0", "--max-connections"])
-            .arg(max_connections.to_string())
-            .env("RUST_LOG", log_filter)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        // Reproducible: no settings from the caller's environment.
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("CONFAB_") {
-                cmd.env_remove(key);
-            }
-        }
-        let child = cmd.spawn().context(format!(
-            "starting {} (build it first: cargo build --release -p confab-server)",
-            bin.display()
-        ))?;
-        let mut server = Server {
-            child,
-            addr,
-            log,
-            _dir: dir,
-        };
-        server.wait_healthy(http).await?;
-        Ok(server)
-    }
-
-    async fn wait_healthy(&mut self, http: &reqwest::Client) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().context("server child")? {
-                return Err(BenchError(format!(
-                    "server exited at startup ({status}); log:\n{}",
-                    self.log_tail()
-                )));
-            }
-            let res = http
-                .get(self.url("/healthz"))
-                .timeout(Duration::from_secs(1))
-                .send()
-                .await;
-            if matches!(&res, Ok(r) if r.status() == 200) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(BenchError(format!(
-                    "no 200 from /healthz within 20 s; log:\n{}",
-                    self.log_tail()
-                )));
-            }
-            sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// The child's resident set size in KiB.
-    fn rss_kib(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).context(&path)?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| BenchError(format!("no VmRSS in {path}")))
-    }
-
-    async fn metrics(&self, http: &reqwest::Client) -> Result<String> {
-        let res = http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .context("GET /metrics")?;
-        if res.status() != 200 {
-            return Err(BenchError(format!("GET /metrics: HTTP {}", res.status())));
-        }
-        res.text().await.context("GET /metrics")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The value of the sample `name` (with labels, if any) in Prometheus text.
-fn metric(text: &str, name: &str) -> Result<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .ok_or_else(|| BenchError(format!("/metrics has no {name}")))
-}
-
-// ---------------------------------------------------------------- clients
-
-async fn login(http: &reqwest::Client, url: &str, name: &str) -> Result<String> {
-    let res = http
-        .post(url)
-        .json(&serde_json::json!({ "name": name }))
-        .send()
-        .await
-        .context(format!("login {name}"))?;
-    if res.status() != 200 {
-        return Err(BenchError(format!("login {name}: HTTP {}", res.status())));
-    }
-    let reply: SessionReply = res.json().await.context(format!("login {name}"))?;
-    Ok(reply.token)
+/// A `confab` child with `--rate-limit 0` and room for `max_connections`.
+async fn start_server(
+    bin: &Path,
+    max_connections: usize,
+    log_filter: &str,
+) -> Result<ServerProcess> {
+    let max = max_connections.to_string();
+    let args = ["--rate-limit", "0", "--max-connections", max.as_str()];
+    Ok(ServerProcess::start(bin, args, log_filter).await?)
 }
 
 /// Logs every name in, `concurrency` at a time; tokens in the same order.
-async fn login_all(
+async fn login_tokens(
     http: &reqwest::Client,
-    server: &Server,
+    server: &ServerProcess,
     names: &[String],
     concurrency: usize,
 ) -> Result<Vec<String>> {
-    let url = server.url("/api/session");
-    let results: Vec<Result<String>> = futures_util::stream::iter(names)
-        .map(|name| login(http, &url, name))
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-    results.into_iter().collect()
-}
-
-/// A socket past its `welcome`.
-async fn connect(addr: SocketAddr, token: &str, deadline: Instant) -> Result<Ws> {
-    let mut request = format!("ws://{addr}/ws").into_client_request()?;
-    let bearer = format!("Bearer {token}")
-        .parse::<HeaderValue>()
-        .context("header")?;
-    request.headers_mut().insert("authorization", bearer);
-    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
-    let (mut ws, _) = timeout_at(deadline, connecting)
-        .await
-        .map_err(|_| BenchError::new("WebSocket handshake timed out"))?
-        .context("WebSocket handshake")?;
-    match next_frame(&mut ws, deadline).await {
-        Incoming::Frame(ServerMsg::Welcome { .. }) => Ok(ws),
-        Incoming::Frame(other) => Err(BenchError(format!(
-            "expected welcome, got {}",
-            other.kind()
-        ))),
-        Incoming::Ended(why) => Err(BenchError(format!("before welcome: {why}"))),
-        Incoming::TimedOut => Err(BenchError::new("no welcome in time")),
-    }
-}
-
-enum Incoming {
-    Frame(ServerMsg),
-    /// The connection is over, or sent something unreadable.
-    Ended(String),
-    TimedOut,
-}
-
-/// The next server frame (pings are answered by tungstenite itself).
-async fn next_frame<S>(rx: &mut S, deadline: Instant) -> Incoming
-where
-    S: Stream<Item = WsResult> + Unpin,
-{
-    loop {
-        match timeout_at(deadline, rx.next()).await {
-            Err(_) => return Incoming::TimedOut,
-            Ok(None) => return Incoming::Ended("connection ended".into()),
-            Ok(Some(Err(e))) => return Incoming::Ended(format!("socket error: {e}")),
-            Ok(Some(Ok(WsMessage::Text(text)))) => {
-                return match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(msg) => Incoming::Frame(msg),
-                    Err(e) => Incoming::Ended(format!("unreadable frame ({e}): {text}")),
-                }
-            }
-            Ok(Some(Ok(WsMessage::Close(frame)))) => {
-                let code = frame.map(|f| u16::from(f.code));
-                return Incoming::Ended(format!("closed by the server, code {code:?}"));
-            }
-            Ok(Some(Ok(_))) => continue,
-        }
-    }
-}
-
-/// Connects one socket per token, `concurrency` handshakes at a time, and
-/// hands each to `then` right after its welcome (so it starts reading at once).
-async fn connect_all<T, F>(
-    server: &Server,
-    tokens: &[String],
-    concurrency: usize,
-    deadline: Instant,
-    then: F,
-) -> Result<Vec<T>>
-where
-    F: Fn(usize, Ws) -> T,
-{
-    let addr = server.addr;
-    let then = &then;
-    let results: Vec<Result<T>> = futures_util::stream::iter(tokens.iter().enumerate())
-        .map(|(i, token)| async move {
-            let ws = connect(addr, token, deadline)
-                .await
-                .context(format!("socket {i}"))?;
-            Ok(then(i, ws))
-        })
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-    results.into_iter().collect()
+    let sessions = login_all(http, &server.url(""), names, concurrency).await?;
+    Ok(sessions.into_iter().map(|s| s.token).collect())
 }
 
 /// Polls until `count` reaches `want`.
@@ -664,14 +432,14 @@ async fn fanout(
     const S: &str = "fan-out";
     let (n, m) = (args.listeners, args.messages);
     let limit = Duration::from_secs(args.timeout_secs);
-    let server = Server::start(bin, n + 16, &args.server_log, http).await?;
+    let server = start_server(bin, n + 16, &args.server_log).await?;
     let setup_deadline = Instant::now() + limit;
 
     let sender_name = "fsender".to_owned();
     let mut names: Vec<String> = (0..n).map(|i| format!("f{i}")).collect();
     names.push(sender_name.clone());
     let started = Instant::now();
-    let mut tokens = login_all(http, &server, &names, args.concurrency).await?;
+    let mut tokens = login_tokens(http, &server, &names, args.concurrency).await?;
     let logins = started.elapsed();
     let sender_token = tokens.pop().unwrap_or_default();
 
@@ -680,8 +448,8 @@ async fn fanout(
     let (stop_tx, stop_rx) = watch::channel(false);
     let listen_deadline = Instant::now() + 3 * limit;
     let started = Instant::now();
-    let handles: Vec<JoinHandle<ListenerReport>> = connect_all(
-        &server,
+    let handles: Vec<JoinHandle<ListenerReport>> = ws_connect_all(
+        &server.ws_url(),
         &tokens,
         args.concurrency,
         setup_deadline,
@@ -699,7 +467,7 @@ async fn fanout(
     )
     .await?;
     let connects = started.elapsed();
-    let mut sender = connect(server.addr, &sender_token, setup_deadline)
+    let mut sender = ws_connect(&server.ws_url(), &sender_token, setup_deadline)
         .await
         .context("sender socket")?;
     // Every listener has drained the presence storm once it sees the sender
@@ -809,27 +577,6 @@ struct IngestReport {
     problems: Vec<String>,
 }
 
-async fn join_room(ws: &mut Ws, room: &RoomId, deadline: Instant) -> Result<u64> {
-    let join = ClientMsg::Join {
-        room: room.clone(),
-        since: None,
-    };
-    ws.send(WsMessage::Text(join.to_json()))
-        .await
-        .context("join")?;
-    loop {
-        match next_frame(ws, deadline).await {
-            Incoming::Frame(ServerMsg::Joined { latest_seq, .. }) => return Ok(latest_seq),
-            Incoming::Frame(ServerMsg::Error { code, message, .. }) => {
-                return Err(BenchError(format!("join {room}: {code:?} {message}")))
-            }
-            Incoming::Frame(_) => {}
-            Incoming::Ended(why) => return Err(BenchError(format!("join {room}: {why}"))),
-            Incoming::TimedOut => return Err(BenchError(format!("join {room}: timed out"))),
-        }
-    }
-}
-
 async fn ingest_client(
     ws: Ws,
     i: usize,
@@ -925,12 +672,12 @@ async fn ingest(
     const S: &str = "ingest";
     let (k, p) = (args.senders, args.pipeline);
     let limit = Duration::from_secs(args.timeout_secs);
-    let server = Server::start(bin, k + 16, &args.server_log, http).await?;
+    let server = start_server(bin, k + 16, &args.server_log).await?;
     let setup_deadline = Instant::now() + limit;
     let names: Vec<String> = (0..k).map(|i| format!("i{i}")).collect();
-    let tokens = login_all(http, &server, &names, args.concurrency).await?;
-    let mut sockets = connect_all(
-        &server,
+    let tokens = login_tokens(http, &server, &names, args.concurrency).await?;
+    let mut sockets = ws_connect_all(
+        &server.ws_url(),
         &tokens,
         args.concurrency,
         setup_deadline,
@@ -945,7 +692,7 @@ async fn ingest(
     }
     // Let the presence of the joins settle before measuring.
     sleep(Duration::from_millis(200)).await;
-    let before = server.metrics(http).await?;
+    let before = server.metrics().await?;
 
     let base = Instant::now();
     let run_deadline = base + limit;
@@ -960,7 +707,7 @@ async fn ingest(
     for h in futures_util::future::join_all(handles).await {
         clients.push(h.context("ingest task")?);
     }
-    let after = server.metrics(http).await?;
+    let after = server.metrics().await?;
 
     let (mut missing, mut dups, mut wrong_seq, mut errors) = (0, 0, 0, 0);
     let mut latencies = Vec::with_capacity(k * p);
@@ -1071,13 +818,13 @@ async fn memory(
     const S: &str = "memory";
     let c = args.idle;
     let limit = Duration::from_secs(args.timeout_secs);
-    let server = Server::start(bin, c + 16, &args.server_log, http).await?;
+    let server = start_server(bin, c + 16, &args.server_log).await?;
     let rss_start = server.rss_kib()?;
     let setup_deadline = Instant::now() + limit;
     let marker = "mmarker".to_owned();
     let mut names: Vec<String> = (0..c).map(|i| format!("m{i}")).collect();
     names.push(marker.clone());
-    let mut tokens = login_all(http, &server, &names, args.concurrency).await?;
+    let mut tokens = login_tokens(http, &server, &names, args.concurrency).await?;
     let marker_token = tokens.pop().unwrap_or_default();
     sleep(Duration::from_millis(300)).await;
     let rss_before = server.rss_kib()?;
@@ -1085,8 +832,8 @@ async fn memory(
     let ready = Arc::new(AtomicUsize::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
     let drain_deadline = Instant::now() + 3 * limit;
-    let handles = connect_all(
-        &server,
+    let handles = ws_connect_all(
+        &server.ws_url(),
         &tokens,
         args.concurrency,
         setup_deadline,
@@ -1101,7 +848,7 @@ async fn memory(
         },
     )
     .await?;
-    let marker_ws = connect(server.addr, &marker_token, setup_deadline)
+    let marker_ws = ws_connect(&server.ws_url(), &marker_token, setup_deadline)
         .await
         .context("marker socket")?;
     wait_count(
@@ -1114,7 +861,7 @@ async fn memory(
     sleep(Duration::from_millis(500)).await;
     let rss_open = server.rss_kib()?;
     let open = metric(
-        &server.metrics(http).await?,
+        &server.metrics().await?,
         "confab_connections{transport=\"websocket\"}",
     )?;
 
@@ -1134,7 +881,7 @@ async fn memory(
     drop(marker_ws);
     let close_deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let text = server.metrics(http).await?;
+        let text = server.metrics().await?;
         let still = metric(&text, "confab_connections{transport=\"websocket\"}")?;
         if still == 0.0 || Instant::now() >= close_deadline {
             break;
@@ -1230,16 +977,7 @@ async fn run(args: Args) -> ExitCode {
         Ok(_) => {}
         Err(e) => eprintln!("bench: warning: cannot raise the open file limit: {e}"),
     }
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("bench: http client: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let http = confab_testkit::http();
     println!(
         "confab bench: server {}, {} CPUs",
         bin.display(),

@@ -17,6 +17,13 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Database URL; defaults to `sqlite://<data_dir>/confab.db`.
     pub database_url: Option<String>,
+    /// Redis URL: with a PostgreSQL database, nodes sharing both form one
+    /// cluster (Redis carries the fan-out and presence).
+    pub redis_url: Option<String>,
+    /// Where uploaded images are kept; defaults to `<data_dir>/uploads`, or
+    /// to the database when it is PostgreSQL (so every node serves every
+    /// upload). A directory shared by the nodes works too.
+    pub uploads_dir: Option<PathBuf>,
     /// Extra origins whose pages may open WebSockets (e.g. a `trunk serve`
     /// dev server); the server's own origin is always allowed.
     pub allowed_origins: Vec<String>,
@@ -51,6 +58,8 @@ impl Default for Settings {
             listen: "127.0.0.1:3000".into(),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            redis_url: None,
+            uploads_dir: None,
             allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             rate_limit: 20,
@@ -86,8 +95,20 @@ impl Settings {
         std::time::Duration::from_millis(self.client_timeout_ms.max(10))
     }
 
-    pub fn uploads_dir(&self) -> PathBuf {
-        self.data_dir.join("uploads")
+    /// Whether the database is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        let url = self.database_url();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The directory uploads are kept in, or `None` when they are kept in
+    /// the database (PostgreSQL without `--uploads-dir`).
+    pub fn uploads_dir(&self) -> Option<PathBuf> {
+        match &self.uploads_dir {
+            Some(dir) => Some(dir.clone()),
+            None if self.is_postgres() => None,
+            None => Some(self.data_dir.join("uploads")),
+        }
     }
 }
 
@@ -107,6 +128,14 @@ pub struct Cli {
     /// Database URL [default: sqlite://<data-dir>/confab.db].
     #[arg(long, env = "CONFAB_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Redis URL (redis://HOST:PORT): nodes with the same PostgreSQL
+    /// database and Redis form one cluster.
+    #[arg(long, env = "CONFAB_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Uploads directory [default: <data-dir>/uploads; in the database
+    /// with PostgreSQL]. Give a directory shared by every node.
+    #[arg(long, env = "CONFAB_UPLOADS_DIR")]
+    pub uploads_dir: Option<PathBuf>,
     /// Origin allowed to open WebSockets besides the server's own (repeatable).
     #[arg(
         long = "allowed-origin",
@@ -165,6 +194,12 @@ impl Cli {
         }
         if let Some(v) = self.database_url {
             s.database_url = Some(v);
+        }
+        if let Some(v) = self.redis_url {
+            s.redis_url = Some(v);
+        }
+        if let Some(v) = self.uploads_dir {
+            s.uploads_dir = Some(v);
         }
         if !self.allowed_origins.is_empty() {
             s.allowed_origins = self.allowed_origins;

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use confab_shared::{ErrorBody, ErrorCode, RoomId};
 
-use crate::store::StoreError;
+use confab_engine::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -18,7 +18,7 @@ use tokio::time::{interval_at, Instant};
 use crate::hub::{ConnId, HubHandle};
 use crate::metrics::Metrics;
 use crate::outbox::{Frame, Next, OutboxReceiver};
-use crate::store::Store;
+use confab_engine::store::Store;
 
 /// Messages read from the store per replay query.
 const REPLAY_PAGE: u32 = 500;
@@ -31,6 +31,8 @@ pub struct StreamContext {
     pub user: User,
     pub client: String,
     pub hub: HubHandle,
+    /// Keeps the outbox's sending side alive with the stream.
+    pub _outbox: crate::outbox::Outbox,
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Duration,

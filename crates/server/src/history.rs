@@ -4,7 +4,7 @@
 use confab_shared::{HistoryLimit, RoomId, User};
 
 use crate::error::AppError;
-use crate::store::{Page, Store};
+use confab_engine::store::{Page, Store};
 
 /// Which page of a room to read.
 #[derive(Debug, Clone, Copy, Default)]

@@ -5,15 +5,22 @@
 //! - [`configuration`]: typed settings; defaults, TOML file, `CONFAB_*` env, flags.
 //! - [`startup`]: `Application::build` (binds, port 0 in tests) and
 //!   `run_until_stopped(shutdown)`, which serves until told to stop.
-//! - [`hub`]: the one task that owns rooms, presence and fan-out; everything
-//!   else talks to it through `HubHandle` and typed commands.
+//! - [`hub`]: the in-memory router: which local sockets are in which room,
+//!   delivery of committed events in log order; never awaits the database.
+//! - [`writer`]: commits posts, joins and leaves in batches (group commit),
+//!   then publishes them on the broker and answers (`ack` after durability).
+//! - [`chat`]: what a user can do (join, leave, post, type), run by the
+//!   session that asked; the same path for sockets, SSE users and bots.
+//! - [`background`]: the hub's waiting done for it: log reads for holes and
+//!   catch-ups, the periodic position check, the presence keeper.
+//! - The engine (crate `confab_engine`): `Store` (SQLite, PostgreSQL),
+//!   `Broker` (in-process, Redis), `Presence` (in-process, Redis).
 //! - [`outbox`]: each connection's bounded outgoing queue (1013 when full).
 //! - [`socket`]: one WebSocket connection's `select!` loop.
 //! - [`event_stream`]: one Server-Sent Events stream, resumable by event id.
 //! - [`image_kind`]: recognising uploaded images by their bytes.
 //! - [`routes`]: the HTTP resources (`session`, `rooms`, `dm`, `ws`, `events`,
 //!   `uploads`, `health`, `pages`).
-//! - [`store`]: the storage trait and its SQLite implementation.
 //! - [`history`]: reading history and read cursors, shared by WS and REST.
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
 //! - [`origin`], [`client_addr`], [`rate_limit`]: the small guards.
@@ -21,6 +28,8 @@
 //! - [`metrics`], [`telemetry`]: `/metrics` counters and logging.
 
 pub mod auth;
+pub mod background;
+pub mod chat;
 pub mod client_addr;
 pub mod configuration;
 pub mod error;
@@ -36,8 +45,8 @@ pub mod routes;
 pub mod socket;
 pub mod startup;
 pub mod state;
-pub mod store;
 pub mod telemetry;
+pub mod writer;
 
 pub use configuration::Settings;
 pub use startup::Application;

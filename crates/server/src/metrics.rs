@@ -19,6 +19,15 @@ pub struct Metrics {
     pub messages_stored: AtomicU64,
     pub slow_consumers_closed: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// Commits that failed (the store was unreachable).
+    pub commits_failed: AtomicU64,
+    /// Times the broker reported lost events (a lagging subscriber, a
+    /// reconnect), each followed by a catch-up from the store.
+    pub broker_lost: AtomicU64,
+    /// Log entries read from the store because pub/sub did not bring them.
+    pub gaps_filled: AtomicU64,
+    /// Position checks that found the hub behind the store.
+    pub position_repairs: AtomicU64,
     store_latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     store_latency_count: AtomicU64,
     store_latency_micros: AtomicU64,
@@ -93,6 +102,30 @@ impl Metrics {
             "Frames refused by the rate limit.",
             self.rate_limited.load(Relaxed),
         );
+        for (name, help, v) in [
+            (
+                "confab_commits_failed_total",
+                "Batches the store could not commit (answered `unavailable`).",
+                &self.commits_failed,
+            ),
+            (
+                "confab_broker_lost_total",
+                "Times the broker lost events and the hub caught up from the store.",
+                &self.broker_lost,
+            ),
+            (
+                "confab_gaps_filled_total",
+                "Log entries read from the store because pub/sub did not bring them.",
+                &self.gaps_filled,
+            ),
+            (
+                "confab_position_repairs_total",
+                "Position checks that found this node behind the store.",
+                &self.position_repairs,
+            ),
+        ] {
+            counter(&mut out, name, help, v.load(Relaxed));
+        }
         let _ = writeln!(
             out,
             "# HELP confab_store_latency_seconds Time of store writes (one batch each).\n\

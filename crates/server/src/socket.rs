@@ -13,13 +13,14 @@ use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User}
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, Instant};
 
+use crate::chat::{Asker, Chat, Post, Target};
 use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
-use crate::hub::{Action, Command, ConnId, HubHandle, Origin, Target};
+use crate::hub::{ConnId, HubHandle};
 use crate::metrics::Metrics;
-use crate::outbox::{CloseReason, Next, OutboxReceiver};
+use crate::outbox::{CloseReason, Frame, Next, Outbox, OutboxReceiver};
 use crate::rate_limit::RateLimiter;
-use crate::store::Store;
+use confab_engine::store::Store;
 
 /// How long a close frame may wait for a client that stopped reading.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,6 +32,11 @@ pub struct SocketContext {
     /// Client address for logs.
     pub client: String,
     pub hub: HubHandle,
+    pub chat: Chat,
+    /// This connection's own handle on its outbox: replies that are not
+    /// broadcasts (errors, history pages, acks) queue there too, bounded
+    /// like everything else.
+    pub outbox: Outbox,
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Duration,
@@ -94,20 +100,15 @@ pub async fn run(
                 match item {
                     Ok(AggregatedMessage::Text(text)) => {
                         if let Some(reply) = ctx.on_text(&text).await {
-                            if session.text(reply.to_json()).await.is_err() {
-                                break Ending::Gone;
-                            }
+                            ctx.reply(&reply);
                         }
                     }
                     Ok(AggregatedMessage::Binary(_)) => {
-                        let reply = ServerMsg::error(
+                        ctx.reply(&ServerMsg::error(
                             ErrorCode::BinaryUnsupported,
                             "binary frames are not supported: send JSON text frames",
                             None,
-                        );
-                        if session.text(reply.to_json()).await.is_err() {
-                            break Ending::Gone;
-                        }
+                        ));
                     }
                     Ok(AggregatedMessage::Ping(bytes)) => {
                         if session.pong(&bytes).await.is_err() {
@@ -201,15 +202,22 @@ impl SocketContext {
             ClientMsg::Read { room, seq } => mark_read(self.store.as_ref(), &self.user, &room, seq)
                 .await
                 .map(|()| None),
-            ClientMsg::Join { room, since } => self.act(Action::Join { room, since }).await,
-            ClientMsg::Leave { room } => self.act(Action::Leave { room }).await,
-            ClientMsg::Typing { room } => self.act(Action::Typing { room }).await,
+            // The hub queues `joined` itself, in order with the room's messages.
+            ClientMsg::Join { room, since } => {
+                let asker = self.asker();
+                self.chat
+                    .join(&self.user, room, since, Some(&asker))
+                    .await
+                    .map(|_| None)
+            }
+            ClientMsg::Leave { room } => self.chat.leave(&self.user, room).await.map(Some),
+            ClientMsg::Typing { room } => self.chat.typing(&self.user, room).await.map(|()| None),
             ClientMsg::Send {
                 room,
                 text,
                 client_id,
             } => {
-                self.act(Action::post(Target::Room(room), text, client_id))
+                self.post(Post::text(Target::Room(room), text, client_id))
                     .await
             }
             ClientMsg::Dm {
@@ -217,7 +225,7 @@ impl SocketContext {
                 text,
                 client_id,
             } => {
-                self.act(Action::post(Target::User(to), text, client_id))
+                self.post(Post::text(Target::User(to), text, client_id))
                     .await
             }
         };
@@ -229,15 +237,31 @@ impl SocketContext {
 }
 
 impl SocketContext {
-    /// Hands an action to the hub; its reply arrives through the outbox.
-    async fn act(&self, action: Action) -> Result<Option<ServerMsg>, AppError> {
-        let cmd = Command::Act {
-            user: self.user.clone(),
-            origin: Origin::Conn(self.conn),
-            action,
-        };
-        self.hub.send(cmd).await?;
-        Ok(None)
+    fn asker(&self) -> Asker {
+        Asker {
+            conn: self.conn,
+            outbox: self.outbox.clone(),
+        }
+    }
+
+    /// The `ack` (or `error`) arrives in the outbox after the commit, so
+    /// the loop reads the next frame at once (pipelined sends).
+    async fn post(&self, post: Post) -> Result<Option<ServerMsg>, AppError> {
+        let asker = self.asker();
+        self.chat
+            .post(&self.user, post, Some(&asker))
+            .await
+            .map(|_| None)
+    }
+
+    /// Queues a direct reply in the outbox; a client that asks for page
+    /// after page without reading overflows it and is closed (1013).
+    fn reply(&self, msg: &ServerMsg) {
+        if self.outbox.push(Frame::new(msg)).is_ok() {
+            self.metrics.frames_out.fetch_add(1, Relaxed);
+        } else {
+            self.outbox.close(CloseReason::Overflow);
+        }
     }
 }
 

@@ -9,13 +9,21 @@ use std::sync::Arc;
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Semaphore;
 
+use confab_engine::bus::local::LocalBroker;
+use confab_engine::bus::{Broker, NodeId};
+use confab_engine::presence::memory::MemoryPresence;
+use confab_engine::presence::Presence;
+use confab_engine::store::sqlite::SqliteStore;
+use confab_engine::store::{Store, StoreError};
+
+use crate::background;
+use crate::chat::Chat;
 use crate::configuration::Settings;
 use crate::hub;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::writer;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +40,15 @@ pub enum StartupError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
-    #[error("unsupported database URL {0:?}: this build stores data in SQLite (sqlite://...)")]
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST:PORT/DB")]
     UnsupportedDatabase(String),
+    #[error(
+        "--redis-url needs a PostgreSQL database (--database-url postgres://...): \
+         a SQLite file cannot be shared by the nodes of a cluster"
+    )]
+    RedisNeedsPostgres,
+    #[error("cannot reach Redis: {0}")]
+    Redis(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -41,23 +56,52 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: web::Data<AppState>,
-    hub_task: tokio::task::JoinHandle<()>,
+    tasks: Tasks,
+}
+
+/// The background tasks, stopped in order at shutdown.
+struct Tasks {
+    hub: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
+    background: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the store named by the settings.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
     let url = settings.database_url();
+    if settings.is_postgres() {
+        return Err(StartupError::UnsupportedDatabase(url));
+    }
     if !url.starts_with("sqlite:") {
         return Err(StartupError::UnsupportedDatabase(url));
     }
+    if settings.redis_url.is_some() {
+        return Err(StartupError::RedisNeedsPostgres);
+    }
     Ok(Arc::new(SqliteStore::open(&url).await?))
+}
+
+/// The broker and presence record: in-process for one node, Redis for a
+/// cluster.
+async fn open_engine(
+    settings: &Settings,
+    node: NodeId,
+) -> Result<(Arc<dyn Broker>, Arc<dyn Presence>), StartupError> {
+    match &settings.redis_url {
+        None => Ok((
+            Arc::new(LocalBroker::new(node.clone())),
+            Arc::new(MemoryPresence::new(node)),
+        )),
+        Some(url) => Err(StartupError::Redis(url.clone())),
+    }
 }
 
 impl Application {
     /// Opens the store, starts the hub and binds the listener; nothing is
     /// served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        for dir in [settings.data_dir.clone(), settings.uploads_dir()] {
+        let dirs = std::iter::once(settings.data_dir.clone()).chain(settings.uploads_dir());
+        for dir in dirs {
             std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir {
                 path: dir.display().to_string(),
                 source,
@@ -70,10 +114,27 @@ impl Application {
                 source,
             })?;
         let metrics = Arc::new(Metrics::default());
-        let (hub, hub_task) = hub::spawn(store.clone(), metrics.clone());
+        let node: NodeId = uuid::Uuid::new_v4().simple().to_string().into();
+        let (broker, presence) = open_engine(&settings, node.clone()).await?;
+        // The hub delivers what is committed from now on; resuming clients
+        // read older entries from the store.
+        let delivered = store.last_pos().await?;
+        let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(background::REQUEST_QUEUE);
+        let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
+        let (writer, writer_task) = writer::spawn(store.clone(), broker.clone(), metrics.clone());
+        let background = background::spawn(store.clone(), presence, hub.clone(), requests_rx);
+        tracing::info!(%node, "node started");
+        let chat = Chat {
+            store: store.clone(),
+            writer,
+            hub: hub.clone(),
+            broker: broker.clone(),
+        };
         let state = web::Data::new(AppState {
             store,
             hub,
+            chat,
+            broker,
             connections: Arc::new(Semaphore::new(settings.max_connections)),
             settings: Arc::new(settings),
             metrics,
@@ -81,7 +142,11 @@ impl Application {
         Ok(Self {
             listener,
             state,
-            hub_task,
+            tasks: Tasks {
+                hub: hub_task,
+                writer: writer_task,
+                background,
+            },
         })
     }
 
@@ -106,7 +171,7 @@ impl Application {
         let Self {
             listener,
             state,
-            hub_task,
+            tasks,
         } = self;
         let send_buffer = state.settings.socket_send_buffer;
         let app_state = state.clone();
@@ -140,8 +205,14 @@ impl Application {
         state.hub.shutdown().await;
         handle.stop(true).await;
         let _ = server_task.await;
-        let _ = hub_task.await;
-        state.store.close().await;
+        let _ = tasks.hub.await;
+        // The last handles on the writer go with the app state: it commits
+        // what is still queued (acked or answered, never dropped), then ends.
+        let store = state.store.clone();
+        drop(state);
+        let _ = tasks.writer.await;
+        let _ = tasks.background.await;
+        store.close().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -14,7 +14,6 @@
 pub mod memory;
 pub mod redis;
 
-
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -48,8 +47,11 @@ pub struct Snapshot {
 pub trait Presence: Send + Sync + 'static {
     /// Records that `user` has a connection on this node (`Some`), or no
     /// longer has one (`None` for `user_id`'s entry).
-    async fn set_online(&self, user_id: &str, entry: Option<&OnlineUser>)
-        -> Result<(), PresenceError>;
+    async fn set_online(
+        &self,
+        user_id: &str,
+        entry: Option<&OnlineUser>,
+    ) -> Result<(), PresenceError>;
     /// Proves this node is alive for another [`NODE_TTL`].
     async fn heartbeat(&self) -> Result<(), PresenceError>;
     /// Every live node's online users; removes what dead nodes left behind.

@@ -97,7 +97,10 @@ pub enum Outcome {
     Logged(LogEntry),
     /// The same sender already posted this `client_id` in this room: the
     /// original message and its position; nothing new was stored.
-    Duplicate { message: Message, pos: i64 },
+    Duplicate {
+        message: Message,
+        pos: i64,
+    },
     /// Nothing to change (already a member, or already not one).
     Unchanged,
     Refused(Refusal),

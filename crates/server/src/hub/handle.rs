@@ -3,86 +3,75 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use confab_shared::{Attachment, ClientId, MessageText, RoomId, ServerMsg, User, UserName};
+use confab_engine::presence::Snapshot;
+use confab_engine::store::{LogEntry, Membership};
+use confab_shared::{RoomId, User};
 use tokio::sync::{mpsc, oneshot};
 
+pub use confab_engine::bus::ConnId;
+
 use crate::error::AppError;
-use crate::outbox::Outbox;
-
-/// Identifies one WebSocket or SSE connection.
-pub type ConnId = u64;
-
-/// Where the answer to an [`Action`] goes.
-pub enum Origin {
-    /// A socket or event stream: the reply frame goes to its outbox.
-    Conn(ConnId),
-    /// An HTTP request waiting for its answer.
-    Http(oneshot::Sender<Result<ServerMsg, AppError>>),
-}
-
-/// Where a post goes.
-#[derive(Debug, Clone)]
-pub enum Target {
-    Room(RoomId),
-    /// The direct conversation with this user.
-    User(UserName),
-}
-
-/// Something a user asks the hub to do.
-#[derive(Debug, Clone)]
-pub enum Action {
-    Join {
-        room: RoomId,
-        since: Option<u64>,
-    },
-    Leave {
-        room: RoomId,
-    },
-    Post {
-        target: Target,
-        /// Already validated (`MessageText`, or an empty caption when there
-        /// is an attachment).
-        text: String,
-        client_id: Option<ClientId>,
-        attachment: Option<Attachment>,
-    },
-    Typing {
-        room: RoomId,
-    },
-}
-
-impl Action {
-    /// A text post without an attachment.
-    pub fn post(target: Target, text: MessageText, client_id: Option<ClientId>) -> Self {
-        Self::Post {
-            target,
-            text: text.into(),
-            client_id,
-            attachment: None,
-        }
-    }
-}
+use crate::outbox::{Frame, Outbox};
 
 pub enum Command {
+    /// A new connection of `user`, a member of `rooms` (read from the store
+    /// by the session, so the hub never waits for it). The hub queues its
+    /// `welcome`.
     Connect {
         conn: ConnId,
         user: User,
         outbox: Outbox,
+        rooms: Vec<Membership>,
     },
     Disconnect {
         conn: ConnId,
     },
-    Act {
-        user: User,
-        origin: Origin,
-        action: Action,
+    /// `conn` is about to join `room`: start tracking the room, but let
+    /// [`Command::Subscribe`] (not the membership event) add the connection,
+    /// so it gets its `joined` page before any live message.
+    Joining {
+        conn: ConnId,
+        room: RoomId,
     },
-    /// How many members of each room are online right now.
+    /// The join failed: forget [`Command::Joining`].
+    JoinFailed {
+        conn: ConnId,
+        room: RoomId,
+    },
+    /// Queue `joined` (whose page ends at seq `after`) for `conn`, then
+    /// route the room's messages after `after` to it. Answers `false` when
+    /// the hub already delivered messages past `after` that it can no
+    /// longer replay: the session reads the page again.
+    Subscribe {
+        conn: ConnId,
+        room: RoomId,
+        after: u64,
+        joined: Frame,
+        reply: oneshot::Sender<bool>,
+    },
+    /// How many members of each room are online (cluster-wide).
     OnlineCounts {
         rooms: Vec<RoomId>,
         reply: oneshot::Sender<Vec<u32>>,
     },
-    /// Flush, tell every connection goodbye (1001), and stop.
+    /// Whether each user is online (cluster-wide).
+    OnlineFlags {
+        user_ids: Vec<String>,
+        reply: oneshot::Sender<Vec<bool>>,
+    },
+    /// Log entries read from the store (a gap or a catch-up); `full` when
+    /// the read hit its limit and more may follow.
+    Fill {
+        entries: Vec<LogEntry>,
+        full: bool,
+    },
+    /// The store's newest position (the periodic position check).
+    StoreAt {
+        pos: i64,
+    },
+    /// Every live node's online users (the periodic presence check).
+    Snapshot(Snapshot),
+    /// Tell every connection goodbye (1001), and stop.
     Shutdown {
         done: oneshot::Sender<()>,
     },
@@ -125,25 +114,15 @@ impl HubHandle {
         self.tx.send(cmd).await.map_err(|_| HubGone)
     }
 
-    pub async fn connect(&self, conn: ConnId, user: User, outbox: Outbox) -> Result<(), HubGone> {
-        self.send(Command::Connect { conn, user, outbox }).await
+    /// Sends a command without waiting (background tasks that must never
+    /// block on the hub); false if the queue is full or the hub gone.
+    pub fn try_send(&self, cmd: Command) -> bool {
+        self.tx.try_send(cmd).is_ok()
     }
 
     pub async fn disconnect(&self, conn: ConnId) {
         // If the hub is gone it has forgotten every connection already.
         let _ = self.send(Command::Disconnect { conn }).await;
-    }
-
-    /// Runs an action for an HTTP request and waits for its reply frame.
-    pub async fn act_http(&self, user: User, action: Action) -> Result<ServerMsg, AppError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Command::Act {
-            user,
-            origin: Origin::Http(reply),
-            action,
-        })
-        .await?;
-        rx.await.map_err(|_| AppError::from(HubGone))?
     }
 
     pub async fn online_counts(&self, rooms: Vec<RoomId>) -> Result<Vec<u32>, HubGone> {
@@ -152,7 +131,13 @@ impl HubHandle {
         rx.await.map_err(|_| HubGone)
     }
 
-    /// Asks the hub to flush and close every connection; returns when done.
+    pub async fn online_flags(&self, user_ids: Vec<String>) -> Result<Vec<bool>, HubGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::OnlineFlags { user_ids, reply }).await?;
+        rx.await.map_err(|_| HubGone)
+    }
+
+    /// Asks the hub to close every connection; returns when done.
     pub async fn shutdown(&self) {
         let (done, rx) = oneshot::channel();
         if self.send(Command::Shutdown { done }).await.is_ok() {

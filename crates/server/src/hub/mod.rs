@@ -1,274 +1,327 @@
-//! The hub: the one task that owns the chat state.
+//! The hub: a pure in-memory router, one task per node.
 //!
-//! Sessions (WebSocket, SSE, HTTP) talk to it only through [`HubHandle`] and
-//! typed [`Command`]s, so room membership, presence and fan-out need no locks
-//! and happen in one well-defined order. The hub never waits on a client: it
-//! pushes pre-serialized frames into each connection's bounded
-//! [`Outbox`](crate::outbox::Outbox), and a full one gets that connection
-//! closed (1013) instead of slowing the room.
+//! It knows which local connections are in which room, the last seq it
+//! delivered per room, and who is online anywhere (its [`view::View`]). It
+//! delivers what the broker brings — committed log entries, typing,
+//! presence — to local sockets, in the global log's `pos` order
+//! ([`order::Order`]); it never awaits the database or the network.
+//! Whatever it has to read (a hole in the log, a catch-up after the broker
+//! lost events) is read by the background tasks ([`crate::background`]),
+//! which send the result back as a command.
 //!
-//! Posts are collected while commands keep arriving and written to the store
-//! in one transaction (group commit); only after that commit are they
-//! broadcast and acknowledged, so an `ack` always means "durably stored".
-//! Commands whose answer depends on stored messages (`join`, `leave`, a new
-//! connection's `welcome`) flush pending posts first, which keeps every
-//! connection's view gap-free and in `seq` order.
+//! Sessions talk to it only through [`HubHandle`] and typed [`Command`]s.
+//! It never waits on a client either: each connection has a bounded
+//! [`Outbox`]; a full one gets the connection closed (1013), queued and
+//! handled one at a time so a mass disconnect never recurses.
 
+mod deliver;
 mod handle;
+mod order;
+mod view;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering::Relaxed;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use confab_shared::mention::mentions;
-use confab_shared::{
-    Attachment, ClientId, Member, NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg,
-    Timestamp, User, DEFAULT_JOIN_MESSAGES, MAX_RESUME_MESSAGES,
-};
-use tokio::sync::mpsc;
+use confab_engine::bus::{Broker, BusBody, Delivery, NodeId};
+use confab_engine::presence::OnlineUser;
+use confab_engine::store::Membership;
+use confab_shared::{RoomId, User};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-pub use self::handle::{Action, Command, ConnId, HubGone, HubHandle, Origin, Target};
-use crate::error::AppError;
+pub use self::handle::{Command, ConnId, HubGone, HubHandle};
+use self::order::{Arrival, Order};
+use self::view::View;
 use crate::metrics::Metrics;
-use crate::outbox::{CloseReason, Frame, Outbox};
-use crate::store::{NewMessage, Store};
+use crate::outbox::{Frame, Outbox};
 
 /// Commands waiting for the hub at most; senders wait beyond that.
 const QUEUE_CAPACITY: usize = 8192;
-/// Commands handled before pending posts are committed, at most.
-const MAX_BATCH: usize = 512;
-/// Notification previews are cut to this many characters.
-const PREVIEW_CHARS: usize = 200;
+/// Recent message frames kept per room, to bring a joining connection from
+/// its `joined` page up to what the hub has delivered.
+const RECENT_FRAMES: usize = 128;
+/// How often the hub looks for holes that have been open too long.
+const TICK: Duration = Duration::from_millis(25);
 
-/// Starts the hub task.
-pub fn spawn(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> (HubHandle, JoinHandle<()>) {
+/// What the hub asks of the background tasks.
+pub enum Request {
+    /// Read the log after this position from the store.
+    Fill { after: i64 },
+    /// Record (or remove) a local online user in the shared presence record.
+    Presence {
+        user_id: String,
+        entry: Option<OnlineUser>,
+    },
+}
+
+/// Starts the hub; `delivered` is the store's newest position at start.
+pub fn spawn(
+    broker: Arc<dyn Broker>,
+    metrics: Arc<Metrics>,
+    delivered: i64,
+    requests: mpsc::Sender<Request>,
+) -> (HubHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+    let bus = broker.subscribe();
     let hub = Hub {
-        store,
+        node: broker.node().clone(),
+        broker,
         metrics,
+        requests,
         conns: HashMap::new(),
-        online: HashMap::new(),
-        rooms: HashMap::new(),
         users: HashMap::new(),
-        pending: Vec::new(),
+        names: HashMap::new(),
+        rooms: HashMap::new(),
+        pending_joins: HashSet::new(),
+        order: Order::new(delivered),
+        filling: false,
+        view: View::default(),
+        evictions: VecDeque::new(),
     };
-    (HubHandle::new(tx), tokio::spawn(hub.run(rx)))
+    (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
 }
 
 struct Conn {
     user_id: String,
     outbox: Outbox,
+    /// Per room, messages up to this seq were in this connection's
+    /// `joined` page already.
+    floors: HashMap<RoomId, u64>,
 }
 
-/// A user with at least one open connection.
-struct OnlineUser {
+/// A user with at least one connection on this node.
+struct LocalUser {
     user: User,
     conns: Vec<ConnId>,
     rooms: HashSet<RoomId>,
 }
 
-/// The cached state of a room (loaded from the store on first use).
-struct Room {
-    /// Members by user id.
-    members: HashMap<String, User>,
-    latest_seq: u64,
-}
-
-struct PendingPost {
-    origin: Origin,
-    message: NewMessage,
+/// A room some local connection is in (or joining).
+#[derive(Default)]
+struct Route {
+    conns: HashSet<ConnId>,
+    /// The newest seq delivered here.
+    delivered_seq: u64,
+    members: u32,
+    recent: VecDeque<(u64, Frame)>,
 }
 
 struct Hub {
-    store: Arc<dyn Store>,
+    node: NodeId,
+    broker: Arc<dyn Broker>,
     metrics: Arc<Metrics>,
+    requests: mpsc::Sender<Request>,
     conns: HashMap<ConnId, Conn>,
-    /// Online users by user id.
-    online: HashMap<String, OnlineUser>,
-    rooms: HashMap<RoomId, Room>,
-    /// Known users by case-folded name.
-    users: HashMap<String, User>,
-    pending: Vec<PendingPost>,
+    /// Local users by id.
+    users: HashMap<String, LocalUser>,
+    /// Local users' ids by case-folded name (for mentions).
+    names: HashMap<String, String>,
+    rooms: HashMap<RoomId, Route>,
+    pending_joins: HashSet<(ConnId, RoomId)>,
+    order: Order,
+    /// A store read for the log is under way.
+    filling: bool,
+    view: View,
+    /// Connections whose outbox overflowed, closed one at a time.
+    evictions: VecDeque<ConnId>,
 }
 
 impl Hub {
-    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        while let Some(cmd) = rx.recv().await {
-            let mut stop = self.handle(cmd).await;
-            // Take whatever else is already queued before committing, so a
-            // burst of posts shares one transaction.
-            let mut handled = 1;
-            while stop.is_none() && handled < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(cmd) => {
-                        stop = self.handle(cmd).await;
-                        handled += 1;
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.flush().await;
-            if let Some(done) = stop {
-                self.close_all();
-                let _ = done.send(());
-                return;
-            }
-        }
-        self.flush().await;
-    }
-
-    /// Handles one command; returns the shutdown reply if it was `Shutdown`.
-    async fn handle(&mut self, cmd: Command) -> Option<tokio::sync::oneshot::Sender<()>> {
-        match cmd {
-            Command::Connect { conn, user, outbox } => {
-                self.flush().await;
-                self.connect(conn, user, outbox).await;
-            }
-            Command::Disconnect { conn } => self.disconnect(conn),
-            Command::Act {
-                user,
-                origin,
-                action,
-            } => self.act(user, origin, action).await,
-            Command::OnlineCounts { rooms, reply } => {
-                let counts = rooms.iter().map(|r| self.online_count(r)).collect();
-                let _ = reply.send(counts);
-            }
-            Command::Shutdown { done } => return Some(done),
-        }
-        None
-    }
-
-    async fn act(&mut self, user: User, origin: Origin, action: Action) {
-        let skip = match &origin {
-            Origin::Conn(conn) => Some(*conn),
-            Origin::Http(_) => None,
-        };
-        let result = match action {
-            Action::Join { room, since } => {
-                self.flush().await;
-                self.join(&user, room, since, skip).await.map(Some)
-            }
-            Action::Leave { room } => {
-                self.flush().await;
-                self.leave(&user, room, skip).await.map(Some)
-            }
-            Action::Typing { room } => self.typing(&user, &room).await.map(|()| None),
-            Action::Post {
-                target,
-                text,
-                client_id,
-                attachment,
-            } => {
-                let error_id = client_id.as_ref().map(|c| c.as_str().to_owned());
-                match self
-                    .prepare_post(&user, target, text, client_id, attachment)
-                    .await
-                {
-                    Ok(message) => {
-                        self.pending.push(PendingPost { origin, message });
-                        return;
-                    }
-                    Err(e) => {
-                        self.reply(origin, Err(e), error_id);
-                        return;
-                    }
-                }
-            }
-        };
-        self.reply(origin, result, None);
-    }
-
-    /// Sends the answer to whoever asked.
-    fn reply(
-        &mut self,
-        origin: Origin,
-        result: Result<Option<ServerMsg>, AppError>,
-        client_id: Option<String>,
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        mut bus: broadcast::Receiver<Delivery>,
     ) {
-        match origin {
-            Origin::Http(tx) => {
-                let _ = match result {
-                    Ok(Some(msg)) => tx.send(Ok(msg)),
-                    Ok(None) => tx.send(Err(AppError::NotFound("nothing to return".into()))),
-                    Err(e) => tx.send(Err(e)),
-                };
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => {
+                    let Some(cmd) = cmd else { break };
+                    if let Command::Shutdown { done } = cmd {
+                        self.close_all();
+                        let _ = done.send(());
+                        return;
+                    }
+                    self.handle(cmd);
+                }
+                delivery = bus.recv() => match delivery {
+                    Ok(Delivery::Event(event)) => self.on_event(&event.node, &event.body),
+                    Ok(Delivery::Lost) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.metrics.broker_lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        self.request_fill(true);
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = tick.tick() => {
+                    if self.order.hole_overdue(Instant::now()) {
+                        self.request_fill(false);
+                    }
+                }
             }
-            Origin::Conn(conn) => {
-                let msg = match result {
-                    Ok(Some(msg)) => msg,
-                    Ok(None) => return,
-                    Err(e) => ServerMsg::error(e.code(), e.to_string(), client_id),
+            self.drain_evictions();
+        }
+        self.close_all();
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Connect {
+                conn,
+                user,
+                outbox,
+                rooms,
+            } => self.connect(conn, user, outbox, rooms),
+            Command::Disconnect { conn } => self.disconnect(conn),
+            Command::Joining { conn, room } => {
+                self.rooms.entry(room.clone()).or_default();
+                self.pending_joins.insert((conn, room));
+            }
+            Command::JoinFailed { conn, room } => {
+                self.pending_joins.remove(&(conn, room.clone()));
+                self.drop_route_if_unused(&room);
+            }
+            Command::Subscribe {
+                conn,
+                room,
+                after,
+                joined,
+                reply,
+            } => {
+                let ok = self.subscribe(conn, room, after, joined);
+                let _ = reply.send(ok);
+            }
+            Command::OnlineCounts { rooms, reply } => {
+                let _ = reply.send(rooms.iter().map(|r| self.view.room_online(r)).collect());
+            }
+            Command::OnlineFlags { user_ids, reply } => {
+                let _ = reply.send(user_ids.iter().map(|u| self.view.is_online(u)).collect());
+            }
+            Command::Fill { entries, full } => self.fill(entries, full),
+            Command::StoreAt { pos } => {
+                if pos > self.order.delivered() && !self.filling {
+                    // Nothing arrived to reveal the hole: pub/sub lost the
+                    // newest entries. Read them.
+                    self.metrics
+                        .position_repairs
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.request_fill(true);
+                }
+            }
+            Command::Snapshot(snapshot) => {
+                for change in self.view.reconcile(&snapshot, &self.node) {
+                    self.presence_changed(change);
+                }
+            }
+            Command::Shutdown { .. } => {}
+        }
+    }
+
+    fn on_event(&mut self, node: &NodeId, body: &BusBody) {
+        match body {
+            BusBody::Logged {
+                entry,
+                frame,
+                origin,
+            } => {
+                let arrival = Arrival {
+                    entry: entry.clone(),
+                    frame: frame.clone(),
+                    origin: origin.map(|c| (node.clone(), c)),
                 };
-                self.push_to(conn, &Frame::new(&msg));
+                self.order.offer(arrival);
+                self.deliver_ready();
+            }
+            BusBody::Typing {
+                room,
+                user_id,
+                frame,
+            } => self.typing(room, user_id, frame),
+            BusBody::Presence {
+                user,
+                rooms,
+                online,
+            } => {
+                let change = if *online {
+                    self.view.up(node, user, rooms)
+                } else {
+                    self.view.down(node, &user.id)
+                };
+                if let Some(change) = change {
+                    self.presence_changed(change);
+                }
             }
         }
     }
 
-    // ---- connections and presence -------------------------------------
+    /// Asks for the log after what was delivered (`now`: even if a read is
+    /// under way, because events may have been lost since it started).
+    fn request_fill(&mut self, now: bool) {
+        if self.filling && !now {
+            return;
+        }
+        let after = self.order.delivered();
+        if self.requests.try_send(Request::Fill { after }).is_ok() {
+            self.filling = true;
+            self.order.hole_reading(Instant::now());
+        }
+    }
 
-    async fn connect(&mut self, conn: ConnId, user: User, outbox: Outbox) {
-        let memberships = match self.store.memberships(&user.id).await {
-            Ok(m) => m,
-            Err(e) => {
-                let e = AppError::from(e);
-                let _ = outbox.push(Frame::new(&ServerMsg::error(e.code(), e.to_string(), None)));
-                outbox.close(CloseReason::Internal);
-                return;
-            }
-        };
-        for m in &memberships {
-            if let Err(e) = self.ensure_room(&m.room).await {
-                let _ = outbox.push(Frame::new(&ServerMsg::error(e.code(), e.to_string(), None)));
-                outbox.close(CloseReason::Internal);
-                return;
+    fn fill(&mut self, entries: Vec<confab_engine::store::LogEntry>, full: bool) {
+        self.filling = false;
+        let mut filled = 0;
+        for entry in entries {
+            let arrival = Arrival {
+                entry,
+                frame: bytestring::ByteString::new(),
+                origin: None,
+            };
+            if self.order.offer(arrival) {
+                filled += 1;
             }
         }
-        self.users.insert(user.name.key(), user.clone());
-        let first = !self.online.contains_key(&user.id);
-        let entry = self
-            .online
+        self.metrics
+            .gaps_filled
+            .fetch_add(filled, std::sync::atomic::Ordering::Relaxed);
+        self.deliver_ready();
+        if full {
+            self.request_fill(true);
+        }
+    }
+
+    // ---- connections ---------------------------------------------------
+
+    fn connect(&mut self, conn: ConnId, user: User, outbox: Outbox, rooms: Vec<Membership>) {
+        let first = !self.users.contains_key(&user.id);
+        let local = self
+            .users
             .entry(user.id.clone())
-            .or_insert_with(|| OnlineUser {
+            .or_insert_with(|| LocalUser {
                 user: user.clone(),
                 conns: Vec::new(),
                 rooms: HashSet::new(),
             });
-        entry.conns.push(conn);
-        entry.rooms = memberships.iter().map(|m| m.room.clone()).collect();
+        local.conns.push(conn);
+        local.rooms = rooms.iter().map(|m| m.room.clone()).collect();
+        self.names.insert(user.name.key(), user.id.clone());
         self.conns.insert(
             conn,
             Conn {
                 user_id: user.id.clone(),
                 outbox,
+                floors: HashMap::new(),
             },
         );
-        let rooms = memberships
-            .iter()
-            .map(|m| RoomSummary {
-                name: m.room.clone(),
-                members: self.member_count(&m.room),
-                online: self.online_count(&m.room),
-                unread: m.unread,
-                latest_seq: self
-                    .rooms
-                    .get(&m.room)
-                    .map_or(m.latest_seq, |r| r.latest_seq.max(m.latest_seq)),
-            })
-            .collect();
-        self.push_to(
-            conn,
-            &Frame::new(&ServerMsg::Welcome {
-                user: user.clone(),
-                rooms,
-            }),
-        );
+        for m in &rooms {
+            let route = self.rooms.entry(m.room.clone()).or_default();
+            route.conns.insert(conn);
+            route.members = m.members;
+        }
+        let welcome = self.welcome(&user, &rooms);
+        self.push_to(conn, &welcome);
         if first {
-            for room in memberships.into_iter().map(|m| m.room) {
-                self.presence(&room, &user, PresenceEvent::Online, None);
-            }
+            self.announce(&user, true);
         }
     }
 
@@ -276,41 +329,93 @@ impl Hub {
         let Some(gone) = self.conns.remove(&conn) else {
             return;
         };
-        let Some(entry) = self.online.get_mut(&gone.user_id) else {
+        self.pending_joins.retain(|(c, _)| *c != conn);
+        let Some(local) = self.users.get_mut(&gone.user_id) else {
             return;
         };
-        entry.conns.retain(|c| *c != conn);
-        if entry.conns.is_empty() {
-            if let Some(offline) = self.online.remove(&gone.user_id) {
-                for room in &offline.rooms {
-                    self.presence(room, &offline.user, PresenceEvent::Offline, None);
-                }
+        local.conns.retain(|c| *c != conn);
+        let rooms: Vec<RoomId> = local.rooms.iter().cloned().collect();
+        let last = local.conns.is_empty();
+        for room in &rooms {
+            if let Some(route) = self.rooms.get_mut(room) {
+                route.conns.remove(&conn);
+            }
+            self.drop_route_if_unused(room);
+        }
+        if last {
+            if let Some(local) = self.users.remove(&gone.user_id) {
+                self.names.remove(&local.user.name.key());
+                self.announce(&local.user, false);
             }
         }
     }
 
-    /// Tells a room's members (all of them but `user`'s connections for
-    /// online/offline; all but `skip` otherwise) what changed.
-    fn presence(&mut self, room: &RoomId, user: &User, event: PresenceEvent, skip: Option<ConnId>) {
-        let frame = Frame::new(&ServerMsg::Presence {
-            room: room.clone(),
-            user: user.name.clone(),
-            event,
-            members: self.member_count(room),
-            online: self.online_count(room),
+    /// Tells the cluster (this node included, through the broker) and the
+    /// shared presence record that `user` came online here or left.
+    fn announce(&mut self, user: &User, online: bool) {
+        let rooms: Vec<RoomId> = self
+            .users
+            .get(&user.id)
+            .map(|l| l.rooms.iter().cloned().collect())
+            .unwrap_or_default();
+        let entry = online.then(|| OnlineUser {
+            user: user.clone(),
+            rooms: rooms.clone(),
         });
-        let skip_user = matches!(event, PresenceEvent::Online | PresenceEvent::Offline)
-            .then_some(user.id.as_str());
-        self.deliver(room, &frame, skip, skip_user);
-        if event == PresenceEvent::Left {
-            // The user is no longer a member, but their other tabs must learn it.
-            self.deliver_to_user(&user.id, &frame, skip);
+        let _ = self.requests.try_send(Request::Presence {
+            user_id: user.id.clone(),
+            entry,
+        });
+        self.broker.publish(confab_engine::bus::BusEvent {
+            node: self.node.clone(),
+            body: BusBody::Presence {
+                user: user.clone(),
+                rooms,
+                online,
+            },
+        });
+    }
+
+    fn drop_route_if_unused(&mut self, room: &RoomId) {
+        let pending = self.pending_joins.iter().any(|(_, r)| r == room);
+        if !pending && self.rooms.get(room).is_some_and(|r| r.conns.is_empty()) {
+            self.rooms.remove(room);
         }
     }
 
+    fn subscribe(&mut self, conn: ConnId, room: RoomId, after: u64, joined: Frame) -> bool {
+        if !self.conns.contains_key(&conn) {
+            return true;
+        }
+        let route = self.rooms.entry(room.clone()).or_default();
+        // Messages delivered here past the page: replay them from the recent
+        // frames, or have the session read the page again.
+        let missed: Vec<(u64, Frame)> = route
+            .recent
+            .iter()
+            .filter(|(seq, _)| *seq > after)
+            .cloned()
+            .collect();
+        let oldest_recent = route.recent.front().map_or(u64::MAX, |(seq, _)| *seq);
+        if route.delivered_seq > after && oldest_recent > after + 1 {
+            return false;
+        }
+        self.pending_joins.remove(&(conn, room.clone()));
+        route.conns.insert(conn);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            let newest = missed.iter().map(|(seq, _)| *seq).max().unwrap_or(after);
+            c.floors.insert(room.clone(), newest);
+        }
+        self.push_to(conn, &joined);
+        for (_, frame) in &missed {
+            self.push_to(conn, frame);
+        }
+        true
+    }
+
     fn close_all(&mut self) {
-        let notice = Frame::new(&ServerMsg::Notification {
-            kind: NotificationKind::System,
+        let notice = Frame::new(&confab_shared::ServerMsg::Notification {
+            kind: confab_shared::NotificationKind::System,
             room: None,
             from: None,
             text: "The server is restarting; you will be reconnected.".into(),
@@ -318,390 +423,27 @@ impl Hub {
         });
         for conn in self.conns.values() {
             let _ = conn.outbox.push(notice.clone());
-            conn.outbox.close(CloseReason::Shutdown);
+            conn.outbox.close(crate::outbox::CloseReason::Shutdown);
+        }
+        let users: Vec<User> = self.users.values().map(|l| l.user.clone()).collect();
+        for user in &users {
+            self.announce(user, false);
         }
         self.conns.clear();
-        self.online.clear();
+        self.users.clear();
+        self.rooms.clear();
     }
 
-    // ---- delivery -----------------------------------------------------
-
-    fn push_to(&mut self, conn: ConnId, frame: &Frame) {
-        let Some(c) = self.conns.get(&conn) else {
-            return;
-        };
-        if c.outbox.push(frame.clone()).is_ok() {
-            self.metrics.frames_out.fetch_add(1, Relaxed);
-        } else {
-            self.evict(conn);
-        }
-    }
-
-    /// A connection whose outbox overflowed is gone as far as the hub cares.
-    fn evict(&mut self, conn: ConnId) {
-        self.metrics.slow_consumers_closed.fetch_add(1, Relaxed);
-        tracing::warn!(conn, "closing a connection that cannot keep up (1013)");
-        self.disconnect(conn);
-    }
-
-    /// Pushes `frame` to every connection of every member of `room`, except
-    /// connection `skip` and every connection of `skip_user`.
-    fn deliver(
-        &mut self,
-        room: &RoomId,
-        frame: &Frame,
-        skip: Option<ConnId>,
-        skip_user: Option<&str>,
-    ) {
-        let mut overflowed = Vec::new();
-        let mut sent = 0;
-        if let Some(r) = self.rooms.get(room) {
-            for user_id in r.members.keys() {
-                if skip_user == Some(user_id.as_str()) {
-                    continue;
-                }
-                let Some(online) = self.online.get(user_id) else {
-                    continue;
-                };
-                for conn in online.conns.iter().filter(|c| Some(**c) != skip) {
-                    if let Some(c) = self.conns.get(conn) {
-                        if c.outbox.push(frame.clone()).is_ok() {
-                            sent += 1;
-                        } else {
-                            overflowed.push(*conn);
-                        }
-                    }
-                }
+    fn drain_evictions(&mut self) {
+        while let Some(conn) = self.evictions.pop_front() {
+            if let Some(c) = self.conns.get(&conn) {
+                c.outbox.close(crate::outbox::CloseReason::Overflow);
+                self.metrics
+                    .slow_consumers_closed
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(conn, "closing a connection that cannot keep up (1013)");
+                self.disconnect(conn);
             }
-        }
-        self.metrics.frames_out.fetch_add(sent, Relaxed);
-        for conn in overflowed {
-            self.evict(conn);
-        }
-    }
-
-    fn deliver_to_user(&mut self, user_id: &str, frame: &Frame, skip: Option<ConnId>) {
-        let conns: Vec<ConnId> = match self.online.get(user_id) {
-            Some(online) => online
-                .conns
-                .iter()
-                .copied()
-                .filter(|c| Some(*c) != skip)
-                .collect(),
-            None => return,
-        };
-        for conn in conns {
-            self.push_to(conn, frame);
-        }
-    }
-
-    // ---- rooms --------------------------------------------------------
-
-    fn member_count(&self, room: &RoomId) -> u32 {
-        self.rooms
-            .get(room)
-            .map_or(0, |r| u32::try_from(r.members.len()).unwrap_or(u32::MAX))
-    }
-
-    fn online_count(&self, room: &RoomId) -> u32 {
-        self.rooms.get(room).map_or(0, |r| {
-            let n = r
-                .members
-                .keys()
-                .filter(|id| self.online.contains_key(*id))
-                .count();
-            u32::try_from(n).unwrap_or(u32::MAX)
-        })
-    }
-
-    /// Loads a room into the cache; `false` if it does not exist.
-    async fn ensure_room(&mut self, room: &RoomId) -> Result<bool, AppError> {
-        if self.rooms.contains_key(room) {
-            return Ok(true);
-        }
-        let Some(latest_seq) = self.store.latest_seq(room).await? else {
-            return Ok(false);
-        };
-        let members = self.store.members(room).await?;
-        let members = members.into_iter().map(|u| (u.id.clone(), u)).collect();
-        self.rooms.insert(
-            room.clone(),
-            Room {
-                members,
-                latest_seq,
-            },
-        );
-        Ok(true)
-    }
-
-    /// Looks a user up by case-folded name.
-    async fn find_user(&mut self, key: &str) -> Result<Option<User>, AppError> {
-        if let Some(user) = self.users.get(key) {
-            return Ok(Some(user.clone()));
-        }
-        let found = self.store.user_by_name(key).await?;
-        if let Some(user) = &found {
-            self.users.insert(key.to_owned(), user.clone());
-        }
-        Ok(found)
-    }
-
-    /// Makes `user` a member in the store and the cache; true if new.
-    async fn add_member(&mut self, room: &RoomId, user: &User) -> Result<bool, AppError> {
-        let added = self.store.join(room, &user.id).await?;
-        self.ensure_room(room).await?;
-        if let Some(r) = self.rooms.get_mut(room) {
-            r.members.insert(user.id.clone(), user.clone());
-        }
-        if let Some(online) = self.online.get_mut(&user.id) {
-            online.rooms.insert(room.clone());
-        }
-        Ok(added)
-    }
-
-    /// Checks that a DM room names two real users exactly as registered.
-    async fn check_direct(&mut self, room: &RoomId, user: &User) -> Result<User, AppError> {
-        let Some(peer_name) = room.peer_of(&user.name) else {
-            return Err(AppError::foreign_direct(room));
-        };
-        let peer = self
-            .find_user(&peer_name.key())
-            .await?
-            .ok_or_else(|| AppError::UnknownUser(peer_name.to_string()))?;
-        if RoomId::direct(&user.name, &peer.name).as_ref() != Some(room) {
-            return Err(AppError::Invalid(format!(
-                "write this conversation as {}",
-                RoomId::direct(&user.name, &peer.name).map_or_else(String::new, |r| r.to_string())
-            )));
-        }
-        Ok(peer)
-    }
-
-    async fn join(
-        &mut self,
-        user: &User,
-        room: RoomId,
-        since: Option<u64>,
-        skip: Option<ConnId>,
-    ) -> Result<ServerMsg, AppError> {
-        if room.is_direct() {
-            self.check_direct(&room, user).await?;
-        }
-        let added = self.add_member(&room, user).await?;
-        let page = match since {
-            Some(since) => {
-                self.store
-                    .messages_after(&room, since, MAX_RESUME_MESSAGES as u32)
-                    .await?
-            }
-            None => {
-                self.store
-                    .messages_before(&room, None, DEFAULT_JOIN_MESSAGES as u32)
-                    .await?
-            }
-        };
-        if added {
-            self.presence(&room, user, PresenceEvent::Joined, skip);
-        }
-        let Some(cached) = self.rooms.get(&room) else {
-            return Err(AppError::Internal(format!("room {room} vanished")));
-        };
-        let mut members: Vec<Member> = cached
-            .members
-            .values()
-            .map(|u| Member {
-                name: u.name.clone(),
-                color: u.color.clone(),
-                online: self.online.contains_key(&u.id),
-            })
-            .collect();
-        members.sort_by_key(|m| m.name.key());
-        Ok(ServerMsg::Joined {
-            latest_seq: cached.latest_seq,
-            room,
-            members,
-            messages: page.messages,
-            more: page.more,
-        })
-    }
-
-    async fn leave(
-        &mut self,
-        user: &User,
-        room: RoomId,
-        skip: Option<ConnId>,
-    ) -> Result<ServerMsg, AppError> {
-        if self.store.leave(&room, &user.id).await? {
-            if let Some(r) = self.rooms.get_mut(&room) {
-                r.members.remove(&user.id);
-            }
-            if let Some(online) = self.online.get_mut(&user.id) {
-                online.rooms.remove(&room);
-            }
-            self.presence(&room, user, PresenceEvent::Left, skip);
-        }
-        Ok(ServerMsg::Left { room })
-    }
-
-    /// Fails unless `user` is a member of `room`.
-    async fn check_member(&mut self, room: &RoomId, user: &User) -> Result<(), AppError> {
-        if !room.admits(&user.name) {
-            return Err(AppError::foreign_direct(room));
-        }
-        let member = self.ensure_room(room).await?
-            && self
-                .rooms
-                .get(room)
-                .is_some_and(|r| r.members.contains_key(&user.id));
-        if member {
-            Ok(())
-        } else {
-            Err(AppError::NotMember(room.clone()))
-        }
-    }
-
-    async fn typing(&mut self, user: &User, room: &RoomId) -> Result<(), AppError> {
-        self.check_member(room, user).await?;
-        let frame = Frame::new(&ServerMsg::Typing {
-            room: room.clone(),
-            user: user.name.clone(),
-        });
-        self.deliver(room, &frame, None, Some(&user.id));
-        Ok(())
-    }
-
-    // ---- posting ------------------------------------------------------
-
-    async fn prepare_post(
-        &mut self,
-        user: &User,
-        target: Target,
-        text: String,
-        client_id: Option<ClientId>,
-        attachment: Option<Attachment>,
-    ) -> Result<NewMessage, AppError> {
-        let room = match target {
-            Target::Room(room) => room,
-            Target::User(to) => {
-                let peer = self
-                    .find_user(&to.key())
-                    .await?
-                    .ok_or_else(|| AppError::UnknownUser(to.to_string()))?;
-                let room = RoomId::direct(&user.name, &peer.name).ok_or_else(|| {
-                    AppError::Invalid("you cannot send a direct message to yourself".into())
-                })?;
-                // Both are members of a conversation from its first message.
-                self.add_member(&room, user).await?;
-                self.add_member(&room, &peer).await?;
-                room
-            }
-        };
-        self.check_member(&room, user).await?;
-        Ok(NewMessage {
-            id: uuid::Uuid::now_v7().simple().to_string(),
-            room,
-            sender: user.clone(),
-            text,
-            ts: Timestamp::now(),
-            client_id,
-            attachment,
-        })
-    }
-
-    /// Stores pending posts in one transaction, then broadcasts and acks them.
-    async fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let (origins, batch): (Vec<Origin>, Vec<NewMessage>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|p| (p.origin, p.message))
-            .unzip();
-        let started = Instant::now();
-        let result = self.store.append(&batch).await;
-        self.metrics.observe_store(started.elapsed());
-        let stored = match result {
-            Ok(stored) => stored,
-            Err(e) => {
-                tracing::error!(error = %e, lost = batch.len(), "could not store messages");
-                for (origin, new) in origins.into_iter().zip(batch) {
-                    let e = AppError::Internal("the message was not stored; send it again".into());
-                    let id = new.client_id.map(|c| c.as_str().to_owned());
-                    self.reply(origin, Err(e), id);
-                }
-                return;
-            }
-        };
-        for ((origin, new), stored) in origins.into_iter().zip(batch).zip(stored) {
-            if !stored.duplicate {
-                self.metrics.messages_stored.fetch_add(1, Relaxed);
-                let message = &stored.message;
-                if let Some(r) = self.rooms.get_mut(&message.room) {
-                    r.latest_seq = r.latest_seq.max(message.seq);
-                }
-                let skip = match &origin {
-                    Origin::Conn(conn) => Some(*conn),
-                    Origin::Http(_) => None,
-                };
-                let frame = Frame::with_pos(
-                    &ServerMsg::Message {
-                        message: message.clone(),
-                    },
-                    stored.pos,
-                );
-                self.deliver(&message.room, &frame, skip, None);
-                self.notify(message, &new.sender);
-            }
-            let ack = ServerMsg::Ack {
-                client_id: new.client_id,
-                message: stored.message,
-            };
-            self.reply(origin, Ok(Some(ack)), None);
-        }
-    }
-
-    /// DM and `@mention` notifications for a freshly stored message.
-    fn notify(&mut self, message: &confab_shared::Message, sender: &User) {
-        let (kind, recipients): (NotificationKind, Vec<String>) = match &message.room {
-            RoomId::Direct(..) => {
-                let peer = message
-                    .room
-                    .peer_of(&sender.name)
-                    .and_then(|p| self.users.get(&p.key()))
-                    .map(|u| u.id.clone());
-                (NotificationKind::Dm, peer.into_iter().collect())
-            }
-            RoomId::Public(_) => {
-                let Some(room) = self.rooms.get(&message.room) else {
-                    return;
-                };
-                let wanted = mentions(&message.text);
-                let ids = room
-                    .members
-                    .values()
-                    .filter(|u| u.id != sender.id && wanted.contains(&u.name.key()))
-                    .map(|u| u.id.clone())
-                    .collect();
-                (NotificationKind::Mention, ids)
-            }
-        };
-        if recipients.is_empty() {
-            return;
-        }
-        let text = if message.text.is_empty() && message.attachment.is_some() {
-            "sent an image".to_owned()
-        } else {
-            message.text.chars().take(PREVIEW_CHARS).collect()
-        };
-        let frame = Frame::new(&ServerMsg::Notification {
-            kind,
-            room: Some(message.room.clone()),
-            from: Some(message.from.clone()),
-            text,
-            message_id: Some(message.id.clone()),
-        });
-        for user_id in recipients {
-            self.deliver_to_user(&user_id, &frame, None);
         }
     }
 }

@@ -5,8 +5,8 @@ use confab_shared::UserName;
 
 use super::rooms::{post_to, PostBody};
 use crate::auth::CurrentUser;
+use crate::chat::Target;
 use crate::error::AppError;
-use crate::hub::Target;
 use crate::state::AppState;
 
 pub async fn post(

@@ -41,6 +41,7 @@ pub async fn stream(
         user: me.user,
         client: opened.client,
         hub: state.hub.clone(),
+        _outbox: opened.outbox,
         store: state.store.clone(),
         metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),

@@ -90,6 +90,8 @@ fn json_error(e: JsonPayloadError) -> AppError {
 /// A real-time connection (socket or event stream) registered with the hub.
 struct Opened {
     conn: crate::hub::ConnId,
+    /// The connection's own handle on its outbox, for its direct replies.
+    outbox: crate::outbox::Outbox,
     receiver: crate::outbox::OutboxReceiver,
     /// Held for the connection's life (`max_connections`).
     permit: tokio::sync::OwnedSemaphorePermit,
@@ -112,7 +114,17 @@ async fn open_connection(
         .map_err(|_| AppError::Unavailable("too many connections; try again soon".into()))?;
     let (outbox, receiver) = crate::outbox::outbox(settings.outbox_frames, settings.outbox_bytes);
     let conn = state.hub.next_conn_id();
-    state.hub.connect(conn, user.clone(), outbox).await?;
+    // Read here, so the hub never waits for the store.
+    let rooms = state.store.memberships(&user.id).await?;
+    state
+        .hub
+        .send(crate::hub::Command::Connect {
+            conn,
+            user: user.clone(),
+            outbox: outbox.clone(),
+            rooms,
+        })
+        .await?;
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
@@ -122,6 +134,7 @@ async fn open_connection(
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     Ok(Opened {
         conn,
+        outbox,
         receiver,
         permit,
         client,

@@ -1,14 +1,14 @@
 //! `/api/rooms`: list rooms, read and post messages without a socket.
 
 use actix_web::{web, HttpResponse};
-use confab_shared::{ClientId, HistoryLimit, MessageText, PublicRoom, RoomId, ServerMsg};
+use confab_shared::{ClientId, HistoryLimit, MessageText, PublicRoom, RoomId};
 use serde::{Deserialize, Serialize};
 
 use super::created;
 use crate::auth::CurrentUser;
+use crate::chat::{Post, Target};
 use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
-use crate::hub::{Action, Target};
 use crate::state::AppState;
 
 fn parse_room(raw: &str) -> Result<RoomId, AppError> {
@@ -100,14 +100,11 @@ impl PostBody {
 pub async fn run_post(
     state: &AppState,
     me: CurrentUser,
-    action: Action,
+    post: Post,
 ) -> Result<HttpResponse, AppError> {
-    match state.hub.act_http(me.user, action).await? {
-        ServerMsg::Ack { message, .. } => Ok(created(&message)),
-        other => Err(AppError::Internal(format!(
-            "unexpected reply {}",
-            other.kind()
-        ))),
+    match state.chat.post(&me.user, post, None).await? {
+        Some(message) => Ok(created(&message)),
+        None => Err(AppError::Internal("a post without its message".into())),
     }
 }
 
@@ -119,7 +116,7 @@ pub async fn post_to(
     body: &PostBody,
 ) -> Result<HttpResponse, AppError> {
     let (text, client_id) = body.parse()?;
-    run_post(state, me, Action::post(target, text, client_id)).await
+    run_post(state, me, Post::text(target, text, client_id)).await
 }
 
 /// `POST /api/rooms/{room}/messages {"text","client_id"?}`.
@@ -140,10 +137,7 @@ pub async fn join(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let room = parse_room(&path)?;
-    let reply = state
-        .hub
-        .act_http(me.user, Action::Join { room, since: None })
-        .await?;
+    let reply = state.chat.join(&me.user, room, None, None).await?;
     Ok(HttpResponse::Ok().json(reply))
 }
 
@@ -154,7 +148,7 @@ pub async fn leave(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let room = parse_room(&path)?;
-    let reply = state.hub.act_http(me.user, Action::Leave { room }).await?;
+    let reply = state.chat.leave(&me.user, room).await?;
     Ok(HttpResponse::Ok().json(reply))
 }
 

@@ -8,9 +8,8 @@ use serde::Deserialize;
 
 use crate::auth::{hash_token, new_token, token_from_request, CurrentUser};
 use crate::error::AppError;
-use crate::hub::Action;
 use crate::state::AppState;
-use crate::store::StoreError;
+use confab_engine::store::StoreError;
 
 /// Readable on both light and dark backgrounds.
 const PALETTE: [&str; 16] = [
@@ -70,11 +69,7 @@ pub async fn create(
     };
     tracing::info!(user = %user.name, "new user");
     // Everyone starts in the lobby; through the hub, so its members see them arrive.
-    let lobby = Action::Join {
-        room: RoomId::lobby(),
-        since: None,
-    };
-    state.hub.act_http(user.clone(), lobby).await?;
+    state.chat.join(&user, RoomId::lobby(), None, None).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&token, secure))
         .json(SessionReply { token, user }))

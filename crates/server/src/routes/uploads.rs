@@ -12,11 +12,12 @@ use tokio::io::AsyncWriteExt as _;
 
 use super::rooms::run_post;
 use crate::auth::CurrentUser;
+use crate::chat::{Post, Target};
 use crate::error::AppError;
 use crate::history::check_member;
-use crate::hub::{Action, Target};
 use crate::image_kind::ImageKind;
 use crate::state::AppState;
+use confab_engine::store::Blob;
 
 /// Largest image accepted.
 pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
@@ -100,13 +101,23 @@ pub async fn upload(
     })?;
 
     let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension());
-    store_file(&state.settings.uploads_dir(), &name, &image).await?;
+    match state.settings.uploads_dir() {
+        Some(dir) => store_file(&dir, &name, &image).await?,
+        // PostgreSQL without a shared directory: every node serves it.
+        None => {
+            let blob = Blob {
+                mime: kind.mime().to_owned(),
+                data: image.clone(),
+            };
+            state.store.put_blob(&name, &blob).await?;
+        }
+    }
     let attachment = Attachment {
         url: format!("/uploads/{name}"),
         mime: kind.mime().to_owned(),
         bytes: image.len() as u64,
     };
-    let action = Action::Post {
+    let action = Post {
         target: Target::Room(room),
         text: caption.into(),
         client_id,
@@ -146,12 +157,18 @@ pub async fn serve(
     {
         return Err(not_found());
     }
-    let file = actix_files::NamedFile::open_async(state.settings.uploads_dir().join(&name))
-        .await
-        .map_err(|_| not_found())?
-        .set_content_type(kind.mime().parse().map_err(|_| not_found())?)
-        .disable_content_disposition();
-    let mut res = file.into_response(&req);
+    let mut res = match state.settings.uploads_dir() {
+        Some(dir) => actix_files::NamedFile::open_async(dir.join(&name))
+            .await
+            .map_err(|_| not_found())?
+            .set_content_type(kind.mime().parse().map_err(|_| not_found())?)
+            .disable_content_disposition()
+            .into_response(&req),
+        None => {
+            let blob = state.store.get_blob(&name).await?.ok_or_else(not_found)?;
+            HttpResponse::Ok().content_type(kind.mime()).body(blob.data)
+        }
+    };
     let headers = res.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

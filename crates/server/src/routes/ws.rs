@@ -45,6 +45,8 @@ pub async fn upgrade(
         user: me.user,
         client: opened.client,
         hub: state.hub.clone(),
+        chat: state.chat.clone(),
+        outbox: opened.outbox,
         store: state.store.clone(),
         metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 fn error_code(msg: ServerMsg) -> (ErrorCode, Option<String>) {
     match msg {

@@ -3,7 +3,7 @@ use std::time::Duration;
 use confab_shared::{ErrorCode, NotificationKind, ServerMsg};
 use serde_json::json;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn a_dm_reaches_both_users_connections_with_a_notification() {

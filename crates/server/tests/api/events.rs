@@ -3,7 +3,7 @@
 use confab_shared::{NotificationKind, ServerMsg};
 use serde_json::json;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn websocket_posts_reach_sse_and_http_posts_reach_websockets_in_seq_order() {

@@ -1,10 +1,10 @@
 //! End-to-end tests of the server's API: each starts a real server on port
-//! 0 with its own temporary data directory and talks to it over loopback.
+//! 0 with its own temporary data directory and talks to it over loopback
+//! (see confab-testkit).
 
 mod bad_input;
 mod direct_messages;
 mod events;
-mod helpers;
 mod ops;
 mod presence;
 mod rest;

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use confab_shared::{PresenceEvent, ServerMsg};
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 async fn next_presence(ws: &mut Ws) -> (String, PresenceEvent, u32) {
     match ws

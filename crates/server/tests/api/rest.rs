@@ -1,7 +1,7 @@
 use confab_shared::{ErrorCode, NotificationKind, PublicRoom, ServerMsg};
 use serde_json::json;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn rooms_are_listed_with_member_and_online_counts() {

@@ -4,7 +4,7 @@ use confab_shared::{NotificationKind, ServerMsg};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn a_client_that_reconnects_gets_exactly_what_it_missed_in_order() {

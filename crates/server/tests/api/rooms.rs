@@ -3,7 +3,7 @@ use std::time::Duration;
 use confab_shared::{ClientMsg, PresenceEvent, ServerMsg};
 use serde_json::json;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn a_post_reaches_every_member_and_the_senders_other_tabs_but_the_sender_gets_an_ack() {

@@ -1,7 +1,7 @@
 use confab_shared::{ErrorBody, ErrorCode, SessionReply, User};
 use serde_json::json;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 #[tokio::test]
 async fn a_session_sets_a_safe_cookie_and_resumes_for_the_same_name() {

@@ -4,7 +4,7 @@
 use confab_shared::{Message, ServerMsg};
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 /// A real 1x1 GIF89a.
 const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";

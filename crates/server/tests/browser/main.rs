@@ -2,16 +2,13 @@
 //! profiles, a bot on the HTTP API, a server restart in the middle.
 //! Screenshots of the main screens land in target/e2e/ on every run.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
 mod webdriver;
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
-use helpers::*;
+use confab_testkit::*;
 use webdriver::{Browser, Driver};
 
 const ENTER: &str = "\u{E007}";

@@ -6,7 +6,7 @@ use confab_shared::ServerMsg;
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 const CLIENTS: usize = 1000;
 

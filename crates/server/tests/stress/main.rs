@@ -2,9 +2,6 @@
 //! backlog). They run one at a time, apart from the API tests, so that a
 //! reader starved of CPU by another test is not mistaken for a slow client.
 
-#[path = "../api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
 mod load;
 mod slow_consumer;
 

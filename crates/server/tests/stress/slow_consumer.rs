@@ -7,7 +7,7 @@ use confab_shared::ServerMsg;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::helpers::*;
+use confab_testkit::*;
 
 const MESSAGES: u64 = 200;
 

@@ -16,12 +16,17 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use super::{Membership, NewMessage, Page, RoomInfo, Store, StoreError, StoreResult, Stored};
+mod commit;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+use super::{
+    Blob, LogBody, LogEntry, Membership, Outcome, Page, RoomInfo, Store, StoreError, StoreResult,
+    Write,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Columns of `messages` in the order [`message_from_row`] reads them.
-const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
+pub(super) const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
      attachment_url, attachment_mime, attachment_bytes";
 
 pub struct SqliteStore {
@@ -53,7 +58,7 @@ impl SqliteStore {
     }
 }
 
-fn now_millis() -> i64 {
+pub(super) fn now_millis() -> i64 {
     Timestamp::now().millis()
 }
 
@@ -71,7 +76,7 @@ fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     })
 }
 
-fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
+pub(super) fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
     let room: String = row.try_get("room")?;
     let from: String = row.try_get("sender_name")?;
     let seq: i64 = row.try_get("seq")?;
@@ -101,6 +106,25 @@ fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
     Ok((row.try_get("pos")?, message))
 }
 
+fn member_event_from_row(row: &SqliteRow) -> StoreResult<LogEntry> {
+    let room: String = row.try_get("room")?;
+    let name: String = row.try_get("user_name")?;
+    let color: String = row.try_get("user_color")?;
+    Ok(LogEntry {
+        pos: row.try_get("pos")?,
+        room: RoomId::parse(&room).map_err(corrupt)?,
+        body: LogBody::Member {
+            user: User {
+                id: row.try_get("user_id")?,
+                name: UserName::parse(&name).map_err(corrupt)?,
+                color: Color::parse(&color).map_err(corrupt)?,
+            },
+            joined: row.try_get("joined")?,
+            members: u32::try_from(row.try_get::<i64, _>("members")?).unwrap_or(u32::MAX),
+        },
+    })
+}
+
 fn messages_from_rows(rows: &[SqliteRow]) -> StoreResult<Vec<Message>> {
     rows.iter()
         .map(|r| message_from_row(r).map(|(_, m)| m))
@@ -113,7 +137,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// SQLite integers are i64; seqs and limits never get near the boundary, but
 /// a peer-supplied u64 must not wrap into a negative number.
-fn to_i64(v: u64) -> i64 {
+pub(super) fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -198,44 +222,6 @@ impl Store for SqliteStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn join(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
-        let now = now_millis();
-        let room = room.to_string();
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO rooms (name, latest_seq, created_at) VALUES (?, 0, ?) \
-             ON CONFLICT(name) DO NOTHING",
-        )
-        .bind(&room)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        // A new member starts with everything already there marked as read.
-        let added = sqlx::query(
-            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
-             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ? \
-             ON CONFLICT(room, user_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(&room)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(added > 0)
-    }
-
-    async fn leave(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
-        let removed = sqlx::query("DELETE FROM memberships WHERE room = ? AND user_id = ?")
-            .bind(room.to_string())
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(removed > 0)
-    }
-
     async fn is_member(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
         let found = sqlx::query("SELECT 1 FROM memberships WHERE room = ? AND user_id = ?")
             .bind(room.to_string())
@@ -269,7 +255,8 @@ impl Store for SqliteStore {
             "SELECT r.name, r.latest_seq, \
                (SELECT COUNT(*) FROM messages x \
                  WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id) \
-                 AS unread \
+                 AS unread, \
+               (SELECT COUNT(*) FROM memberships y WHERE y.room = m.room) AS members \
              FROM memberships m JOIN rooms r ON r.name = m.room \
              WHERE m.user_id = ? ORDER BY r.name",
         )
@@ -283,6 +270,7 @@ impl Store for SqliteStore {
                     room: RoomId::parse(&name).map_err(corrupt)?,
                     latest_seq: row.try_get::<i64, _>("latest_seq")?.max(0) as u64,
                     unread: row.try_get::<i64, _>("unread")?.max(0) as u64,
+                    members: u32::try_from(row.try_get::<i64, _>("members")?).unwrap_or(u32::MAX),
                 })
             })
             .collect()
@@ -323,75 +311,6 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
-    }
-
-    async fn append(&self, batch: &[NewMessage]) -> StoreResult<Vec<Stored>> {
-        let mut out = Vec::with_capacity(batch.len());
-        let mut tx = self.write_tx().await?;
-        for new in batch {
-            let room = new.room.to_string();
-            if let Some(client_id) = &new.client_id {
-                let existing = sqlx::query(&format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages \
-                     WHERE room = ? AND sender_id = ? AND client_id = ?"
-                ))
-                .bind(&room)
-                .bind(&new.sender.id)
-                .bind(client_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = existing {
-                    let (pos, message) = message_from_row(&row)?;
-                    out.push(Stored {
-                        message,
-                        pos,
-                        duplicate: true,
-                    });
-                    continue;
-                }
-            }
-            let seq: i64 = sqlx::query_scalar(
-                "UPDATE rooms SET latest_seq = latest_seq + 1 WHERE name = ? RETURNING latest_seq",
-            )
-            .bind(&room)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NoSuchRoom)?;
-            let attachment = new.attachment.as_ref();
-            let pos: i64 = sqlx::query_scalar(
-                "INSERT INTO messages (id, room, seq, sender_id, sender_name, text, ts, client_id, \
-                   attachment_url, attachment_mime, attachment_bytes) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pos",
-            )
-            .bind(&new.id)
-            .bind(&room)
-            .bind(seq)
-            .bind(&new.sender.id)
-            .bind(new.sender.name.as_str())
-            .bind(&new.text)
-            .bind(new.ts.millis())
-            .bind(new.client_id.as_ref().map(|c| c.as_str()))
-            .bind(attachment.map(|a| a.url.as_str()))
-            .bind(attachment.map(|a| a.mime.as_str()))
-            .bind(attachment.map(|a| to_i64(a.bytes)))
-            .fetch_one(&mut *tx)
-            .await?;
-            out.push(Stored {
-                message: Message {
-                    id: new.id.clone(),
-                    room: new.room.clone(),
-                    seq: seq.max(0) as u64,
-                    from: new.sender.name.clone(),
-                    text: new.text.clone(),
-                    ts: new.ts,
-                    attachment: new.attachment.clone(),
-                },
-                pos,
-                duplicate: false,
-            });
-        }
-        tx.commit().await?;
-        Ok(out)
     }
 
     async fn messages_after(&self, room: &RoomId, after: u64, limit: u32) -> StoreResult<Page> {
@@ -450,6 +369,80 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(message_from_row).collect()
+    }
+
+    async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+        commit::commit(self.write_tx().await?, batch).await
+    }
+
+    async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {
+        let limit = i64::from(limit);
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS}, sender_id FROM messages WHERE pos > ? ORDER BY pos LIMIT ?"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (pos, message) = message_from_row(row)?;
+            entries.push(LogEntry {
+                pos,
+                room: message.room.clone(),
+                body: LogBody::Message {
+                    sender_id: row.try_get("sender_id")?,
+                    message,
+                },
+            });
+        }
+        let rows = sqlx::query(
+            "SELECT pos, room, user_id, user_name, user_color, joined, members \
+             FROM member_events WHERE pos > ? ORDER BY pos LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            entries.push(member_event_from_row(row)?);
+        }
+        entries.sort_by_key(|e| e.pos);
+        entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(entries)
+    }
+
+    async fn last_pos(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'pos'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
+        sqlx::query("INSERT INTO blobs (name, mime, data, created_at) VALUES (?, ?, ?, ?)")
+            .bind(name)
+            .bind(&blob.mime)
+            .bind(&blob.data)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>> {
+        let row = sqlx::query("SELECT mime, data FROM blobs WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Blob {
+                mime: row.try_get("mime")?,
+                data: row.try_get("data")?,
+            })
+        })
+        .transpose()
     }
 
     async fn close(&self) {

@@ -1,0 +1,189 @@
+//! SQLite's side of [`Store::commit`](crate::store::Store::commit): one
+//! `BEGIN IMMEDIATE` transaction per batch. SQLite has a single writer, so
+//! the transaction itself serializes room counters and the global `pos`;
+//! the counter row is read once and written once per batch.
+
+use confab_shared::{Message, RoomId, User};
+use sqlx::{Sqlite, Transaction};
+
+use super::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
+use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult, Write};
+
+type Tx = Transaction<'static, Sqlite>;
+
+pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+    let start: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'pos'")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut pos = start;
+    let mut out = Vec::with_capacity(batch.len());
+    for write in batch {
+        let outcome = match write {
+            Write::Post(new) => post(&mut tx, new, &mut pos).await?,
+            Write::Join { room, user } => membership(&mut tx, room, user, true, &mut pos).await?,
+            Write::Leave { room, user } => membership(&mut tx, room, user, false, &mut pos).await?,
+        };
+        out.push(outcome);
+    }
+    if pos != start {
+        sqlx::query("UPDATE counters SET value = ? WHERE name = 'pos'")
+            .bind(pos)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn post(tx: &mut Tx, new: &NewMessage, pos: &mut i64) -> StoreResult<Outcome> {
+    let room = new.room.to_string();
+    if let Some(client_id) = &new.client_id {
+        let existing = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE room = ? AND sender_id = ? AND client_id = ?"
+        ))
+        .bind(&room)
+        .bind(&new.sender.id)
+        .bind(client_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = existing {
+            let (pos, message) = message_from_row(&row)?;
+            return Ok(Outcome::Duplicate { message, pos });
+        }
+    }
+    // The counter moves only for a member, so a refused post leaves no trace.
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE rooms SET latest_seq = latest_seq + 1 WHERE name = ? \
+           AND EXISTS (SELECT 1 FROM memberships WHERE room = ? AND user_id = ?) \
+         RETURNING latest_seq",
+    )
+    .bind(&room)
+    .bind(&room)
+    .bind(&new.sender.id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(seq) = seq else {
+        return Ok(Outcome::Refused(refusal(tx, &room).await?));
+    };
+    *pos += 1;
+    let attachment = new.attachment.as_ref();
+    sqlx::query(
+        "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, text, ts, client_id, \
+           attachment_url, attachment_mime, attachment_bytes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(*pos)
+    .bind(&new.id)
+    .bind(&room)
+    .bind(seq)
+    .bind(&new.sender.id)
+    .bind(new.sender.name.as_str())
+    .bind(&new.text)
+    .bind(new.ts.millis())
+    .bind(new.client_id.as_ref().map(|c| c.as_str()))
+    .bind(attachment.map(|a| a.url.as_str()))
+    .bind(attachment.map(|a| a.mime.as_str()))
+    .bind(attachment.map(|a| to_i64(a.bytes)))
+    .execute(&mut **tx)
+    .await?;
+    Ok(Outcome::Logged(LogEntry {
+        pos: *pos,
+        room: new.room.clone(),
+        body: LogBody::Message {
+            message: Message {
+                id: new.id.clone(),
+                room: new.room.clone(),
+                seq: seq.max(0) as u64,
+                from: new.sender.name.clone(),
+                text: new.text.clone(),
+                ts: new.ts,
+                attachment: new.attachment.clone(),
+            },
+            sender_id: new.sender.id.clone(),
+        },
+    }))
+}
+
+async fn refusal(tx: &mut Tx, room: &str) -> StoreResult<Refusal> {
+    let exists = sqlx::query("SELECT 1 FROM rooms WHERE name = ?")
+        .bind(room)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    Ok(if exists {
+        Refusal::NotMember
+    } else {
+        Refusal::NoSuchRoom
+    })
+}
+
+async fn membership(
+    tx: &mut Tx,
+    room_id: &RoomId,
+    user: &User,
+    join: bool,
+    pos: &mut i64,
+) -> StoreResult<Outcome> {
+    let room = room_id.to_string();
+    let now = now_millis();
+    let changed = if join {
+        sqlx::query(
+            "INSERT INTO rooms (name, latest_seq, created_at) VALUES (?, 0, ?) \
+             ON CONFLICT(name) DO NOTHING",
+        )
+        .bind(&room)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // A new member starts with everything already there marked as read.
+        sqlx::query(
+            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
+             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ? \
+             ON CONFLICT(room, user_id) DO NOTHING",
+        )
+        .bind(&user.id)
+        .bind(now)
+        .bind(&room)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+    } else {
+        sqlx::query("DELETE FROM memberships WHERE room = ? AND user_id = ?")
+            .bind(&room)
+            .bind(&user.id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+    };
+    if changed == 0 {
+        return Ok(Outcome::Unchanged);
+    }
+    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE room = ?")
+        .bind(&room)
+        .fetch_one(&mut **tx)
+        .await?;
+    *pos += 1;
+    sqlx::query(
+        "INSERT INTO member_events (pos, room, user_id, user_name, user_color, joined, members) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(*pos)
+    .bind(&room)
+    .bind(&user.id)
+    .bind(user.name.as_str())
+    .bind(user.color.as_str())
+    .bind(join)
+    .bind(members)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Outcome::Logged(LogEntry {
+        pos: *pos,
+        room: room_id.clone(),
+        body: LogBody::Member {
+            user: user.clone(),
+            joined: join,
+            members: u32::try_from(members).unwrap_or(u32::MAX),
+        },
+    }))
+}

@@ -1,0 +1,127 @@
+//! The tasks that do the hub's waiting for it.
+//!
+//! - the log reader: reads what the hub asks for (a hole in the log, a
+//!   catch-up after the broker lost events) and every few seconds checks the
+//!   store's newest position, which catches what pub/sub silently lost when
+//!   nothing after it arrived to reveal the hole;
+//! - the presence keeper: records this node's online users in the shared
+//!   presence record, refreshes the node's heartbeat and hands the hub a
+//!   snapshot of every live node, so users of a dead node go offline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_engine::presence::{Presence, REFRESH_EVERY};
+use confab_engine::store::Store;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::hub::{Command, HubHandle, Request};
+
+/// Log entries read per request.
+const FILL_LIMIT: u32 = 1000;
+/// How often the store's newest position is compared with the hub's.
+pub const POSITION_CHECK: Duration = Duration::from_secs(2);
+/// Queued hub requests at most (fills are coalesced by the hub).
+pub const REQUEST_QUEUE: usize = 4096;
+
+pub fn spawn(
+    store: Arc<dyn Store>,
+    presence: Arc<dyn Presence>,
+    hub: HubHandle,
+    mut requests: mpsc::Receiver<Request>,
+) -> JoinHandle<()> {
+    let (presence_tx, presence_rx) = mpsc::channel(REQUEST_QUEUE);
+    let (fill_tx, fill_rx) = mpsc::channel::<i64>(REQUEST_QUEUE);
+    let keeper = tokio::spawn(keep_presence(presence, hub.clone(), presence_rx));
+    let reader = tokio::spawn(read_log(store, hub, fill_rx));
+    tokio::spawn(async move {
+        while let Some(request) = requests.recv().await {
+            let sent = match request {
+                Request::Fill { after } => fill_tx.send(after).await.is_ok(),
+                Request::Presence { user_id, entry } => {
+                    presence_tx.send((user_id, entry)).await.is_ok()
+                }
+            };
+            if !sent {
+                break;
+            }
+        }
+        drop(fill_tx);
+        drop(presence_tx);
+        let _ = reader.await;
+        let _ = keeper.await;
+    })
+}
+
+async fn read_log(store: Arc<dyn Store>, hub: HubHandle, mut asks: mpsc::Receiver<i64>) {
+    let mut check = tokio::time::interval(POSITION_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            ask = asks.recv() => {
+                let Some(mut after) = ask else { return };
+                // Several asks queued: the oldest position covers them all.
+                while let Ok(more) = asks.try_recv() {
+                    after = after.min(more);
+                }
+                match store.log_after(after, FILL_LIMIT).await {
+                    Ok(entries) => {
+                        let full = entries.len() == FILL_LIMIT as usize;
+                        if hub.send(Command::Fill { entries, full }).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the log to fill a gap; retrying");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        // An empty fill tells the hub to ask again when due.
+                        let done = Command::Fill { entries: Vec::new(), full: false };
+                        if hub.send(done).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            _ = check.tick() => {
+                if let Ok(pos) = store.last_pos().await {
+                    let _ = hub.try_send(Command::StoreAt { pos });
+                }
+            }
+        }
+    }
+}
+
+type PresenceUpdate = (String, Option<confab_engine::presence::OnlineUser>);
+
+async fn keep_presence(
+    presence: Arc<dyn Presence>,
+    hub: HubHandle,
+    mut updates: mpsc::Receiver<PresenceUpdate>,
+) {
+    let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            update = updates.recv() => {
+                let Some((user_id, entry)) = update else { break };
+                if let Err(e) = presence.set_online(&user_id, entry.as_ref()).await {
+                    tracing::warn!(error = %e, "cannot record presence");
+                }
+            }
+            _ = refresh.tick() => {
+                if let Err(e) = presence.heartbeat().await {
+                    tracing::warn!(error = %e, "cannot refresh this node's heartbeat");
+                    continue;
+                }
+                match presence.snapshot().await {
+                    Ok(snapshot) => {
+                        let _ = hub.try_send(Command::Snapshot(snapshot));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot read presence"),
+                }
+            }
+        }
+    }
+    presence.retire().await;
+}

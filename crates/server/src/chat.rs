@@ -1,0 +1,309 @@
+//! What a user can do — join, leave, post, type — run by the session that
+//! asked, outside the hub: reads go to the store, changes to the writer,
+//! and only routing questions to the hub. One path for sockets, SSE users
+//! and HTTP bots.
+
+use std::sync::Arc;
+
+use confab_engine::bus::{Broker, BusBody, BusEvent};
+use confab_engine::store::{NewMessage, Outcome, Store, Write};
+use confab_shared::{
+    Attachment, ClientId, Member, MessageText, RoomId, ServerMsg, Timestamp, User, UserName,
+    DEFAULT_JOIN_MESSAGES, MAX_RESUME_MESSAGES,
+};
+use tokio::sync::oneshot;
+
+use crate::error::AppError;
+use crate::hub::{Command, ConnId, HubHandle};
+use crate::outbox::{Frame, Outbox};
+use crate::writer::{posted, Job, Reply, WriterHandle};
+
+/// Times a `joined` page is read again when the room moved on meanwhile.
+const JOIN_ATTEMPTS: usize = 5;
+
+/// Where a post goes.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Room(RoomId),
+    /// The direct conversation with this user.
+    User(UserName),
+}
+
+/// A post: already validated text (or an empty caption for an image).
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub target: Target,
+    pub text: String,
+    pub client_id: Option<ClientId>,
+    pub attachment: Option<Attachment>,
+}
+
+impl Post {
+    pub fn text(target: Target, text: MessageText, client_id: Option<ClientId>) -> Self {
+        Self {
+            target,
+            text: text.into(),
+            client_id,
+            attachment: None,
+        }
+    }
+}
+
+/// A socket asking: its answers go to its outbox.
+#[derive(Clone)]
+pub struct Asker {
+    pub conn: ConnId,
+    pub outbox: Outbox,
+}
+
+#[derive(Clone)]
+pub struct Chat {
+    pub store: Arc<dyn Store>,
+    pub writer: WriterHandle,
+    pub hub: HubHandle,
+    pub broker: Arc<dyn Broker>,
+}
+
+impl Chat {
+    /// Joins `room`; the answer is the `joined` frame. For a socket it is
+    /// queued in its outbox before any live message of the room.
+    pub async fn join(
+        &self,
+        user: &User,
+        room: RoomId,
+        since: Option<u64>,
+        asker: Option<&Asker>,
+    ) -> Result<ServerMsg, AppError> {
+        if room.is_direct() {
+            self.check_direct(&room, user).await?;
+        }
+        if let Some(a) = asker {
+            self.hub
+                .send(Command::Joining {
+                    conn: a.conn,
+                    room: room.clone(),
+                })
+                .await?;
+        }
+        let result = self.join_inner(user, &room, since, asker).await;
+        if let (Err(_), Some(a)) = (&result, asker) {
+            let _ = self
+                .hub
+                .try_send(Command::JoinFailed { conn: a.conn, room });
+        }
+        result
+    }
+
+    async fn join_inner(
+        &self,
+        user: &User,
+        room: &RoomId,
+        since: Option<u64>,
+        asker: Option<&Asker>,
+    ) -> Result<ServerMsg, AppError> {
+        let writes = vec![Write::Join {
+            room: room.clone(),
+            user: user.clone(),
+        }];
+        match self.writer.commit(writes).await? {
+            Outcome::Logged(_) | Outcome::Unchanged => {}
+            other => return Err(AppError::Internal(format!("a join ended as {other:?}"))),
+        }
+        for _ in 0..JOIN_ATTEMPTS {
+            let joined = self.joined(room, since).await?;
+            let Some(a) = asker else {
+                return Ok(joined);
+            };
+            let after = match &joined {
+                ServerMsg::Joined {
+                    messages,
+                    latest_seq,
+                    ..
+                } => messages
+                    .last()
+                    .map_or(since.unwrap_or(*latest_seq), |m| m.seq),
+                _ => 0,
+            };
+            let (reply, rx) = oneshot::channel();
+            self.hub
+                .send(Command::Subscribe {
+                    conn: a.conn,
+                    room: room.clone(),
+                    after,
+                    joined: Frame::new(&joined),
+                    reply,
+                })
+                .await?;
+            if rx.await.unwrap_or(true) {
+                // Queued by the hub, in order with the room's messages.
+                return Ok(joined);
+            }
+        }
+        Err(AppError::Unavailable(
+            "the room is too busy to join right now; try again".into(),
+        ))
+    }
+
+    /// The `joined` frame: the page the join asked for and the members.
+    async fn joined(&self, room: &RoomId, since: Option<u64>) -> Result<ServerMsg, AppError> {
+        let latest_seq = self.store.latest_seq(room).await?.unwrap_or(0);
+        let page = match since {
+            Some(since) => {
+                self.store
+                    .messages_after(room, since, MAX_RESUME_MESSAGES as u32)
+                    .await?
+            }
+            None => {
+                self.store
+                    .messages_before(room, None, DEFAULT_JOIN_MESSAGES as u32)
+                    .await?
+            }
+        };
+        let users = self.store.members(room).await?;
+        let online = self
+            .hub
+            .online_flags(users.iter().map(|u| u.id.clone()).collect())
+            .await?;
+        let mut members: Vec<Member> = users
+            .into_iter()
+            .zip(online)
+            .map(|(u, online)| Member {
+                name: u.name,
+                color: u.color,
+                online,
+            })
+            .collect();
+        members.sort_by_key(|m| m.name.key());
+        let latest_seq = page
+            .messages
+            .last()
+            .map_or(latest_seq, |m| m.seq.max(latest_seq));
+        Ok(ServerMsg::Joined {
+            room: room.clone(),
+            members,
+            messages: page.messages,
+            more: page.more,
+            latest_seq,
+        })
+    }
+
+    /// Leaves `room`; the answer (`left`) follows the commit.
+    pub async fn leave(&self, user: &User, room: RoomId) -> Result<ServerMsg, AppError> {
+        let writes = vec![Write::Leave {
+            room: room.clone(),
+            user: user.clone(),
+        }];
+        self.writer.commit(writes).await?;
+        Ok(ServerMsg::Left { room })
+    }
+
+    /// Posts a message. A socket's `ack` (or `error`) arrives in its outbox
+    /// after the commit, so the socket can read its next frame at once;
+    /// without a socket the stored message is returned.
+    pub async fn post(
+        &self,
+        user: &User,
+        post: Post,
+        asker: Option<&Asker>,
+    ) -> Result<Option<confab_shared::Message>, AppError> {
+        let (room, mut writes) = match &post.target {
+            Target::Room(room) => {
+                if !room.admits(&user.name) {
+                    return Err(AppError::foreign_direct(room));
+                }
+                (room.clone(), Vec::new())
+            }
+            Target::User(to) => {
+                let peer = self
+                    .store
+                    .user_by_name(&to.key())
+                    .await?
+                    .ok_or_else(|| AppError::UnknownUser(to.to_string()))?;
+                let room = RoomId::direct(&user.name, &peer.name).ok_or_else(|| {
+                    AppError::Invalid("you cannot send a direct message to yourself".into())
+                })?;
+                // Both are members of a conversation from its first message,
+                // also a peer who is offline now.
+                let joins = vec![
+                    Write::Join {
+                        room: room.clone(),
+                        user: user.clone(),
+                    },
+                    Write::Join {
+                        room: room.clone(),
+                        user: peer,
+                    },
+                ];
+                (room, joins)
+            }
+        };
+        writes.push(Write::Post(NewMessage {
+            id: uuid::Uuid::now_v7().simple().to_string(),
+            room: room.clone(),
+            sender: user.clone(),
+            text: post.text,
+            ts: Timestamp::now(),
+            client_id: post.client_id.clone(),
+            attachment: post.attachment,
+        }));
+        match asker {
+            Some(a) => {
+                self.writer
+                    .submit(Job {
+                        writes,
+                        reply: Reply::Conn {
+                            conn: a.conn,
+                            outbox: a.outbox.clone(),
+                            client_id: post.client_id,
+                        },
+                    })
+                    .await?;
+                Ok(None)
+            }
+            None => {
+                let outcome = self.writer.commit(writes).await?;
+                posted(outcome, Some(&room)).map(Some)
+            }
+        }
+    }
+
+    /// Tells the room's other members `user` is typing (not stored).
+    pub async fn typing(&self, user: &User, room: RoomId) -> Result<(), AppError> {
+        crate::history::check_member(self.store.as_ref(), user, &room).await?;
+        let frame = ServerMsg::Typing {
+            room: room.clone(),
+            user: user.name.clone(),
+        }
+        .to_json()
+        .into();
+        self.broker.publish(BusEvent {
+            node: self.broker.node().clone(),
+            body: BusBody::Typing {
+                room,
+                user_id: user.id.clone(),
+                frame,
+            },
+        });
+        Ok(())
+    }
+
+    /// Checks that a DM room names two real users exactly as registered.
+    async fn check_direct(&self, room: &RoomId, user: &User) -> Result<(), AppError> {
+        let Some(peer_name) = room.peer_of(&user.name) else {
+            return Err(AppError::foreign_direct(room));
+        };
+        let peer = self
+            .store
+            .user_by_name(&peer_name.key())
+            .await?
+            .ok_or_else(|| AppError::UnknownUser(peer_name.to_string()))?;
+        let canonical = RoomId::direct(&user.name, &peer.name);
+        if canonical.as_ref() != Some(room) {
+            return Err(AppError::Invalid(format!(
+                "write this conversation as {}",
+                canonical.map_or_else(String::new, |r| r.to_string())
+            )));
+        }
+        Ok(())
+    }
+}

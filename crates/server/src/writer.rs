@@ -1,0 +1,254 @@
+//! The writer: the one place changes are committed, then published.
+//!
+//! Sessions hand it [`Job`]s (a post, a join, a leave) through a bounded
+//! queue. It takes whatever is queued (up to [`MAX_BATCH`] writes) into one
+//! transaction, so under load one fsync covers many messages (group commit).
+//! Only after the commit does it publish each new log entry on the broker
+//! (the frame serialized here, once, for every node) and answer the job:
+//! an `ack` therefore always means "durably stored", and the hub, which
+//! only routes what the broker brings, never waits on the database.
+//!
+//! If the commit fails (the database is down), every job of the batch is
+//! answered `unavailable`; nothing is acked and nothing is published.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use confab_engine::bus::{Broker, BusBody, BusEvent, ConnId};
+use confab_engine::store::{LogBody, LogEntry, Outcome, Refusal, Store, Write};
+use confab_shared::{ClientId, RoomId, ServerMsg};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::outbox::{Frame, Outbox};
+
+/// Jobs waiting for the writer at most; sessions wait beyond that, which
+/// slows the fastest senders instead of growing memory.
+const QUEUE_CAPACITY: usize = 8192;
+/// Writes committed in one transaction at most.
+pub const MAX_BATCH: usize = 512;
+
+/// Where the answer to a job goes.
+pub enum Reply {
+    /// A socket's post: the `ack` (or the `error`) goes to its outbox.
+    Conn {
+        conn: ConnId,
+        outbox: Outbox,
+        client_id: Option<ClientId>,
+    },
+    /// Someone waiting for the outcome of the job's last write.
+    Wait(oneshot::Sender<Result<Outcome, AppError>>),
+}
+
+/// Writes committed together (a DM's two joins and its post), answered by
+/// the outcome of the last one.
+pub struct Job {
+    pub writes: Vec<Write>,
+    pub reply: Reply,
+}
+
+/// The writer has stopped (the server is shutting down).
+fn gone() -> AppError {
+    AppError::Unavailable("the server is shutting down; send it again".into())
+}
+
+/// Cheap to clone; sessions hold one.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    /// Queues a job whose answer goes to a socket's outbox.
+    pub async fn submit(&self, job: Job) -> Result<(), AppError> {
+        self.tx.send(job).await.map_err(|_| gone())
+    }
+
+    /// Commits `writes` and waits for the outcome of the last one.
+    pub async fn commit(&self, writes: Vec<Write>) -> Result<Outcome, AppError> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Job {
+            writes,
+            reply: Reply::Wait(tx),
+        })
+        .await?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+pub fn spawn(
+    store: Arc<dyn Store>,
+    broker: Arc<dyn Broker>,
+    metrics: Arc<Metrics>,
+) -> (WriterHandle, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+    let writer = Writer {
+        store,
+        broker,
+        metrics,
+    };
+    (WriterHandle { tx }, tokio::spawn(writer.run(rx)))
+}
+
+struct Writer {
+    store: Arc<dyn Store>,
+    broker: Arc<dyn Broker>,
+    metrics: Arc<Metrics>,
+}
+
+impl Writer {
+    /// Runs until every handle is gone, committing what is still queued:
+    /// at shutdown every frame already received is stored and acked, or
+    /// answered with an error, never dropped.
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        let mut jobs: Vec<Job> = Vec::new();
+        while let Some(job) = rx.recv().await {
+            let mut writes = job.writes.len();
+            jobs.push(job);
+            while writes < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        writes += job.writes.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit(std::mem::take(&mut jobs)).await;
+        }
+    }
+
+    async fn commit(&self, jobs: Vec<Job>) {
+        let batch: Vec<Write> = jobs.iter().flat_map(|j| j.writes.iter().cloned()).collect();
+        let started = Instant::now();
+        let result = self.store.commit(&batch).await;
+        self.metrics.observe_store(started.elapsed());
+        let outcomes = match result {
+            Ok(outcomes) if outcomes.len() == batch.len() => outcomes,
+            Ok(outcomes) => {
+                tracing::error!(
+                    got = outcomes.len(),
+                    want = batch.len(),
+                    "the store answered a batch with the wrong number of outcomes"
+                );
+                self.fail_all(jobs, "internal");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = batch.len(), "commit failed");
+                self.metrics.commits_failed.fetch_add(1, Relaxed);
+                self.fail_all(jobs, "unavailable");
+                return;
+            }
+        };
+        let mut outcomes = outcomes.into_iter();
+        for job in jobs {
+            let origin = match &job.reply {
+                Reply::Conn { conn, .. } => Some(*conn),
+                Reply::Wait(_) => None,
+            };
+            let mut last = None;
+            for _ in 0..job.writes.len() {
+                let Some(outcome) = outcomes.next() else {
+                    break;
+                };
+                if let Outcome::Logged(entry) = &outcome {
+                    self.publish(entry, origin);
+                }
+                last = Some(outcome);
+            }
+            let room = match job.writes.last() {
+                Some(Write::Post(new)) => Some(new.room.clone()),
+                _ => None,
+            };
+            let result = last.ok_or_else(gone);
+            answer(job.reply, result, room.as_ref(), &self.metrics);
+        }
+    }
+
+    fn publish(&self, entry: &LogEntry, origin: Option<ConnId>) {
+        // Membership changes carry no frame: each hub renders them with its
+        // own view of who is online.
+        let frame = match &entry.body {
+            LogBody::Message { message, .. } => {
+                self.metrics.messages_stored.fetch_add(1, Relaxed);
+                ServerMsg::Message {
+                    message: message.clone(),
+                }
+                .to_json()
+                .into()
+            }
+            LogBody::Member { .. } => bytestring::ByteString::new(),
+        };
+        self.broker.publish(BusEvent {
+            node: self.broker.node().clone(),
+            body: BusBody::Logged {
+                entry: entry.clone(),
+                frame,
+                origin,
+            },
+        });
+    }
+
+    fn fail_all(&self, jobs: Vec<Job>, why: &str) {
+        for job in jobs {
+            let e = if why == "unavailable" {
+                AppError::Unavailable("the message store is unavailable; send it again".into())
+            } else {
+                AppError::Internal("the store answered a batch wrongly".into())
+            };
+            answer(job.reply, Err(e), None, &self.metrics);
+        }
+    }
+}
+
+/// Sends a job's answer: an `ack` or `error` frame to a socket, or the
+/// outcome to whoever waits.
+fn answer(
+    reply: Reply,
+    result: Result<Outcome, AppError>,
+    room: Option<&RoomId>,
+    metrics: &Metrics,
+) {
+    match reply {
+        Reply::Wait(tx) => {
+            let _ = tx.send(result);
+        }
+        Reply::Conn {
+            outbox, client_id, ..
+        } => {
+            let msg = match result.and_then(|o| posted(o, room)) {
+                Ok(message) => ServerMsg::Ack { client_id, message },
+                Err(e) => ServerMsg::error(
+                    e.code(),
+                    e.to_string(),
+                    client_id.map(|c| c.as_str().to_owned()),
+                ),
+            };
+            // A full outbox closes the connection (1013); it resumes and
+            // finds the message stored.
+            if outbox.push(Frame::new(&msg)).is_ok() {
+                metrics.frames_out.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}
+
+/// The message a post's outcome stands for, or the error it was refused with.
+pub fn posted(outcome: Outcome, room: Option<&RoomId>) -> Result<confab_shared::Message, AppError> {
+    match outcome {
+        Outcome::Logged(LogEntry {
+            body: LogBody::Message { message, .. },
+            ..
+        })
+        | Outcome::Duplicate { message, .. } => Ok(message),
+        Outcome::Refused(Refusal::NotMember | Refusal::NoSuchRoom) => match room {
+            Some(room) => Err(AppError::NotMember(room.clone())),
+            None => Err(AppError::Invalid("join the room first".into())),
+        },
+        other => Err(AppError::Internal(format!("a post ended as {other:?}"))),
+    }
+}
