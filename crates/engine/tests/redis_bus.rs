@@ -255,7 +255,7 @@ async fn connect_fails_clearly_without_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_a_private_redis_deliver_exactly_once() {
-    let redis = PrivateRedis::start();
+    let redis = PrivateRedis::new();
     let (na, nb): (NodeId, NodeId) = ("a".into(), "b".into());
     let a = broker(&redis.url(), &na, "events").await;
     let b = broker(&redis.url(), &nb, "events").await;
@@ -271,7 +271,7 @@ async fn two_nodes_on_a_private_redis_deliver_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_restart_degrades_then_heals_with_a_catch_up() {
-    let mut redis = PrivateRedis::start();
+    let mut redis = PrivateRedis::new();
     let (na, nb): (NodeId, NodeId) = ("a".into(), "b".into());
     let a = broker(&redis.url(), &na, "events").await;
     let b = broker(&redis.url(), &nb, "events").await;
@@ -290,7 +290,7 @@ async fn a_redis_restart_degrades_then_heals_with_a_catch_up() {
     );
     wait_health(&b, SOON, false).await;
 
-    redis.restart();
+    redis.start();
     let back = Instant::now();
     let five = Duration::from_secs(5);
     let lost = |d: &Delivery| matches!(d, Delivery::Lost);
@@ -318,7 +318,7 @@ async fn a_redis_restart_degrades_then_heals_with_a_catch_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_drops_and_counts() {
-    let mut redis = PrivateRedis::start();
+    let mut redis = PrivateRedis::new();
     let node: NodeId = "a".into();
     let options = RedisBrokerOptions {
         channel: "events".into(),

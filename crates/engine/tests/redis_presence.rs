@@ -86,7 +86,7 @@ async fn redis_keys(url: &str, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_stops_heartbeating_disappears_after_the_ttl() {
-    let redis = PrivateRedis::start();
+    let redis = PrivateRedis::new();
     let ttl = Duration::from_millis(1000);
     let a = node(&redis.url(), "a", "p:", ttl).await;
     let b = node(&redis.url(), "b", "p:", ttl).await;
@@ -135,7 +135,7 @@ async fn a_node_that_stops_heartbeating_disappears_after_the_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_come_back_after_redis_restarts_empty() {
-    let mut redis = PrivateRedis::start();
+    let mut redis = PrivateRedis::new();
     let ttl = Duration::from_secs(10);
     let a = node(&redis.url(), "a", "p:", ttl).await;
     let b = node(&redis.url(), "b", "p:", ttl).await;
@@ -149,7 +149,7 @@ async fn records_come_back_after_redis_restarts_empty() {
     a.set_online("id-carol", Some(&online("carol")))
         .await
         .unwrap_err();
-    redis.restart();
+    redis.start();
 
     let deadline = Instant::now() + Duration::from_secs(5);
     while a.heartbeat().await.is_err() || b.heartbeat().await.is_err() {

@@ -289,6 +289,13 @@ impl Publisher {
                     }
                     Err(e) => {
                         shared.down(up, "publisher", e);
+                        // Events queued meanwhile would reach the others
+                        // stale (typing) or be read from the store anyway
+                        // after the resync: drop them rather than send a
+                        // burst when Redis is back.
+                        while rx.try_recv().is_ok() {
+                            shared.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                        }
                         if stopped_during(self.options.retry_every, &mut self.stop).await {
                             return;
                         }

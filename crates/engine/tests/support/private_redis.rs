@@ -17,14 +17,14 @@ pub struct PrivateRedis {
 
 impl PrivateRedis {
     /// Starts a server on a free port; panics (with the reason) if it does
-    /// not answer within a few seconds.
-    pub fn start() -> Self {
+    /// not answer within a few seconds. (Same API as confab-testkit's.)
+    pub fn new() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("no free port")
             .port();
         let mut redis = Self { port, child: None };
-        redis.restart();
+        redis.start();
         redis
     }
 
@@ -40,9 +40,12 @@ impl PrivateRedis {
         }
     }
 
-    /// Starts the server again on the same port, empty (nothing is saved).
-    pub fn restart(&mut self) {
-        self.stop();
+    /// Starts the server again on the same port, empty (nothing is saved);
+    /// a no-op while it runs.
+    pub fn start(&mut self) {
+        if self.child.is_some() {
+            return;
+        }
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
