@@ -27,7 +27,7 @@ mod wire;
 
 use super::local::LocalBroker;
 use super::{Broker, BrokerHealth, BusEvent, Delivery, NodeId};
-use wire::{decode, encode, encode_resync, Incoming};
+use wire::{decode, encode, encode_resync, header_prefix, Incoming};
 
 /// The broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +154,7 @@ impl RedisBroker {
             stop: stop.clone(),
         };
         let subscriber = Subscriber {
+            own: header_prefix(shared.local.node()),
             shared: shared.clone(),
             client,
             options,
@@ -376,6 +377,8 @@ impl Publisher {
 }
 
 struct Subscriber {
+    /// How our own events begin on the wire.
+    own: Vec<u8>,
     shared: Arc<Shared>,
     client: Client,
     options: RedisBrokerOptions,
@@ -414,7 +417,8 @@ impl Subscriber {
                         Some(msg) => self.receive(&msg),
                         None => break "connection closed".to_owned(),
                     },
-                    // A ping catches a connection that died silently.
+                    // After a quiet second, a ping catches a connection
+                    // that died silently (traffic proves it alive).
                     _ = tokio::time::sleep(PING_EVERY) => {
                         match tokio::time::timeout(TIMEOUT, sink.ping::<redis::Value>()).await {
                             Ok(Ok(_)) => {}
@@ -434,8 +438,12 @@ impl Subscriber {
 
     fn receive(&self, msg: &Msg) {
         let shared = &self.shared;
-        match decode(msg.get_payload_bytes()) {
+        let payload = msg.get_payload_bytes();
+        if payload.starts_with(&self.own) {
             // Our own events were delivered locally when published.
+            return;
+        }
+        match decode(payload) {
             Ok(Incoming::Resync(node)) if node == *shared.local.node() => {}
             Ok(Incoming::Event(event)) if event.node == *shared.local.node() => {}
             Ok(Incoming::Resync(_)) => shared.local.deliver(Delivery::Lost),

@@ -71,6 +71,17 @@ pub(super) enum Incoming {
 
 const SEPARATOR: u8 = b'\n';
 
+/// How every header `node` writes begins (fields serialize in order), so a
+/// node skips its own events coming back without parsing them.
+pub(super) fn header_prefix(node: &str) -> Vec<u8> {
+    // A string always serializes; were it not to, the separator (never the
+    // first byte of a payload) matches nothing and decoding decides.
+    match serde_json::to_string(node) {
+        Ok(name) => format!("{{\"node\":{name},").into_bytes(),
+        Err(_) => vec![SEPARATOR],
+    }
+}
+
 pub(super) fn encode(event: &BusEvent) -> serde_json::Result<Vec<u8>> {
     let (body, frame) = match &event.body {
         BusBody::Logged {
@@ -159,4 +170,46 @@ pub(super) fn decode(payload: &[u8]) -> Result<Incoming, String> {
         },
     };
     Ok(Incoming::Event(Arc::new(BusEvent { node, body })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typing(node: &str, frame: &str) -> BusEvent {
+        BusEvent {
+            node: node.into(),
+            body: BusBody::Typing {
+                room: RoomId::parse("general").unwrap(),
+                user_id: "u1".into(),
+                frame: ByteString::from(frame),
+            },
+        }
+    }
+
+    #[test]
+    fn the_own_prefix_matches_own_events_only() {
+        for node in ["a", "n\"q\\é", "8c0e-uuid"] {
+            let own = header_prefix(node);
+            assert!(encode(&typing(node, "{}")).unwrap().starts_with(&own));
+            assert!(encode_resync(node).starts_with(&own));
+            let other = format!("{node}x");
+            assert!(!encode(&typing(&other, "{}")).unwrap().starts_with(&own));
+        }
+    }
+
+    #[test]
+    fn frames_with_newlines_and_empty_frames_round_trip() {
+        let frame = "{\"t\":\"a\\nb\"}\n raw newline after the JSON too";
+        let Ok(Incoming::Event(back)) = decode(&encode(&typing("a", frame)).unwrap()) else {
+            panic!("not decoded")
+        };
+        let BusBody::Typing { frame: got, .. } = &back.body else {
+            panic!("wrong body")
+        };
+        assert_eq!(&**got, frame);
+        assert!(matches!(decode(&encode_resync("a")), Ok(Incoming::Resync(n)) if &*n == "a"));
+        assert!(decode(b"{\"node\":\"a\"}").is_err());
+        assert!(decode(b"garbage\n").is_err());
+    }
 }
