@@ -115,6 +115,10 @@ impl Chat {
                 return Ok(joined);
             };
             let after = match &joined {
+                // A resume page that did not reach the end: the client joins
+                // again from its last message, and that join subscribes; until
+                // then, live messages of the room would only overtake the pages.
+                ServerMsg::Joined { more: true, .. } if since.is_some() => u64::MAX,
                 ServerMsg::Joined {
                     messages,
                     latest_seq,
