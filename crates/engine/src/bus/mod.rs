@@ -40,6 +40,9 @@ pub struct BusEvent {
     pub body: BusBody,
 }
 
+// Events travel behind an `Arc` (`Delivery::Event`), so the size of the
+// largest variant is paid once per event, not per recipient.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum BusBody {
     /// A committed log entry and its frame, serialized once by the writer.

@@ -171,8 +171,12 @@ mod tests {
         let (a, b, me): (NodeId, NodeId, NodeId) = ("a".into(), "b".into(), "me".into());
         let lobby = RoomId::lobby();
         let mut view = View::default();
-        assert!(view.up(&a, &user("ann"), &[lobby.clone()]).is_some());
-        assert!(view.up(&b, &user("ann"), &[lobby.clone()]).is_none());
+        assert!(view
+            .up(&a, &user("ann"), std::slice::from_ref(&lobby))
+            .is_some());
+        assert!(view
+            .up(&b, &user("ann"), std::slice::from_ref(&lobby))
+            .is_none());
         assert_eq!(view.room_online(&lobby), 1);
         assert!(view.down(&a, "id-ann").is_none(), "still on b");
         // b dies: the snapshot no longer lists it.

@@ -1,0 +1,146 @@
+//! Connections coming and going, and joining rooms.
+
+use std::collections::{HashMap, HashSet};
+
+use confab_engine::bus::{BusBody, BusEvent};
+use confab_engine::presence::OnlineUser;
+use confab_engine::store::Membership;
+use confab_shared::{RoomId, User};
+
+use super::{Conn, ConnId, Hub, LocalUser, Request};
+use crate::outbox::{Frame, Outbox};
+
+impl Hub {
+    pub(super) fn connect(
+        &mut self,
+        conn: ConnId,
+        user: User,
+        outbox: Outbox,
+        rooms: Vec<Membership>,
+    ) {
+        let first = !self.users.contains_key(&user.id);
+        let local = self
+            .users
+            .entry(user.id.clone())
+            .or_insert_with(|| LocalUser {
+                user: user.clone(),
+                conns: Vec::new(),
+                rooms: HashSet::new(),
+            });
+        local.conns.push(conn);
+        local.rooms = rooms.iter().map(|m| m.room.clone()).collect();
+        self.names.insert(user.name.key(), user.id.clone());
+        self.conns.insert(
+            conn,
+            Conn {
+                user_id: user.id.clone(),
+                outbox,
+                floors: HashMap::new(),
+            },
+        );
+        for m in &rooms {
+            let route = self.rooms.entry(m.room.clone()).or_default();
+            route.conns.insert(conn);
+            route.members = m.members;
+        }
+        let welcome = self.welcome(&user, &rooms);
+        self.push_to(conn, &welcome);
+        if first {
+            self.announce(&user, true);
+        }
+    }
+
+    pub(super) fn disconnect(&mut self, conn: ConnId) {
+        let Some(gone) = self.conns.remove(&conn) else {
+            return;
+        };
+        self.pending_joins.retain(|(c, _)| *c != conn);
+        let Some(local) = self.users.get_mut(&gone.user_id) else {
+            return;
+        };
+        local.conns.retain(|c| *c != conn);
+        let rooms: Vec<RoomId> = local.rooms.iter().cloned().collect();
+        let last = local.conns.is_empty();
+        for room in &rooms {
+            if let Some(route) = self.rooms.get_mut(room) {
+                route.conns.remove(&conn);
+            }
+            self.drop_route_if_unused(room);
+        }
+        if last {
+            if let Some(local) = self.users.remove(&gone.user_id) {
+                self.names.remove(&local.user.name.key());
+                self.announce(&local.user, false);
+            }
+        }
+    }
+
+    /// Tells the cluster (this node included, through the broker) and the
+    /// shared presence record that `user` came online here or left.
+    pub(super) fn announce(&mut self, user: &User, online: bool) {
+        let rooms: Vec<RoomId> = self
+            .users
+            .get(&user.id)
+            .map(|l| l.rooms.iter().cloned().collect())
+            .unwrap_or_default();
+        let entry = online.then(|| OnlineUser {
+            user: user.clone(),
+            rooms: rooms.clone(),
+        });
+        let _ = self.requests.try_send(Request::Presence {
+            user_id: user.id.clone(),
+            entry,
+        });
+        self.broker.publish(BusEvent {
+            node: self.node.clone(),
+            body: BusBody::Presence {
+                user: user.clone(),
+                rooms,
+                online,
+            },
+        });
+    }
+
+    pub(super) fn drop_route_if_unused(&mut self, room: &RoomId) {
+        let pending = self.pending_joins.iter().any(|(_, r)| r == room);
+        if !pending && self.rooms.get(room).is_some_and(|r| r.conns.is_empty()) {
+            self.rooms.remove(room);
+        }
+    }
+
+    pub(super) fn subscribe(
+        &mut self,
+        conn: ConnId,
+        room: RoomId,
+        after: u64,
+        joined: Frame,
+    ) -> bool {
+        if !self.conns.contains_key(&conn) {
+            return true;
+        }
+        let route = self.rooms.entry(room.clone()).or_default();
+        // Messages delivered here past the page: replay them from the recent
+        // frames, or have the session read the page again.
+        let missed: Vec<(u64, Frame)> = route
+            .recent
+            .iter()
+            .filter(|(seq, _)| *seq > after)
+            .cloned()
+            .collect();
+        let oldest_recent = route.recent.front().map_or(u64::MAX, |(seq, _)| *seq);
+        if after != u64::MAX && route.delivered_seq > after && oldest_recent > after + 1 {
+            return false;
+        }
+        self.pending_joins.remove(&(conn, room.clone()));
+        route.conns.insert(conn);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            let newest = missed.iter().map(|(seq, _)| *seq).max().unwrap_or(after);
+            c.floors.insert(room.clone(), newest);
+        }
+        self.push_to(conn, &joined);
+        for (_, frame) in &missed {
+            self.push_to(conn, frame);
+        }
+        true
+    }
+}
