@@ -201,6 +201,16 @@ impl Drop for Cluster {
             for (i, node) in self.nodes.iter().enumerate() {
                 let log = strip_colors(&node.log_tail());
                 eprintln!("---- node {i} ({}) log tail:\n{log}", node.addr);
+                // Warnings and errors from the whole log, which the tail
+                // may have scrolled past.
+                let path = node.data_dir().with_file_name("server.log");
+                let text = strip_colors(&std::fs::read_to_string(path).unwrap_or_default());
+                let bad: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
+                    .collect();
+                let bad = &bad[bad.len().saturating_sub(30)..];
+                eprintln!("---- node {i} warnings and errors:\n{}", bad.join("\n"));
             }
         }
     }
