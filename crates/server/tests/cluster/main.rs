@@ -11,6 +11,7 @@
 //! small machine.
 
 mod across_nodes;
+mod client;
 mod kill_nine;
 mod lost_publishes;
 mod postgres_down;
