@@ -87,4 +87,23 @@ if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1; then
         RUSTC=/usr/bin/rustc /usr/bin/cargo install cargo-leptos --locked --root "$HOME/.cargo"
     fi
 fi
+# The tests talk to a real PostgreSQL (127.0.0.1:5432, trust auth, database
+# `test`) and Redis (127.0.0.1:6379). Where they are installed but stopped,
+# start them the way this machine kind does; the tests themselves fail with
+# a message saying how, if they still cannot reach them.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [[ "$what" == test ]]; then
+    if ! port_open 5432 && [[ -d /etc/postgresql ]]; then
+        say "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
+    fi
+    if ! port_open 6379 && command -v redis-server >/dev/null 2>&1; then
+        say "starting Redis"
+        mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+            --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+    fi
+    port_open 5432 || say "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL tests will fail"
+    port_open 6379 || say "Redis is not reachable on 127.0.0.1:6379: the cluster tests will fail"
+fi
 say "ready ($((SECONDS - started)) s)"

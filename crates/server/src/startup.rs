@@ -70,7 +70,9 @@ struct Tasks {
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartupError> {
     let url = settings.database_url();
     if settings.is_postgres() {
-        return Err(StartupError::UnsupportedDatabase(url));
+        return Ok(Arc::new(
+            confab_engine::store::postgres::PgStore::open(&url).await?,
+        ));
     }
     if !url.starts_with("sqlite:") {
         return Err(StartupError::UnsupportedDatabase(url));

@@ -36,7 +36,13 @@ pub async fn fresh_database(base_url: &str) -> String {
         Ok(Err(e)) => panic!("PostgreSQL at {base_url} is unreachable ({e}); {HOW_TO_START}"),
         Err(_) => panic!("PostgreSQL at {base_url} did not answer within 10 s; {HOW_TO_START}"),
     };
-    let name = format!("confab_t_{:016x}", rand::random::<u64>());
+    drop_stale_databases(&mut conn).await;
+    // The creation time in the name lets later runs remove what a killed
+    // run left behind.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = format!("confab_t_{now}_{:08x}", rand::random::<u32>());
     let create = format!("CREATE DATABASE {name}");
     tokio::time::timeout(Duration::from_secs(30), conn.execute(create.as_str()))
         .await
@@ -44,6 +50,39 @@ pub async fn fresh_database(base_url: &str) -> String {
         .unwrap_or_else(|e| panic!("{create} on {base_url}: {e}"));
     let _ = conn.close().await;
     with_database(base_url, &name)
+}
+
+/// Test databases older than this are removed by the next test that makes one.
+const STALE_AFTER_SECS: u64 = 6 * 3600;
+
+/// Best effort: drops `confab_t_<secs>_*` databases made more than
+/// [`STALE_AFTER_SECS`] ago (tests do not drop their own: the server under
+/// test may still hold connections when the test ends).
+async fn drop_stale_databases(conn: &mut PgConnection) {
+    use sqlx::Row as _;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let Ok(rows) = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'confab_t_%'")
+        .fetch_all(&mut *conn)
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String, _>("datname") else {
+            continue;
+        };
+        let made = name
+            .strip_prefix("confab_t_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        // Names without a time are from older runs: stale too.
+        if made.is_none_or(|t| now.saturating_sub(t) > STALE_AFTER_SECS) {
+            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = conn.execute(drop.as_str()).await;
+        }
+    }
 }
 
 /// `url` with its database (the path) replaced by `name`; a query is kept.

@@ -7,6 +7,7 @@
 //! `pos` inside the committing transaction, so several nodes can write at
 //! once and still agree on one gap-free order.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

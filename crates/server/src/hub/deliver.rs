@@ -139,7 +139,11 @@ impl Hub {
             members,
             online: self.view.room_online(room),
         });
-        self.deliver_to_room(room, &frame, skip, None);
+        // A conversation's first message makes both members: nothing to
+        // announce there.
+        if !room.is_direct() {
+            self.deliver_to_room(room, &frame, skip, None);
+        }
         if !joined {
             // No longer a member, but their other tabs must learn it.
             for conn in conns.into_iter().filter(|c| Some(*c) != skip) {
