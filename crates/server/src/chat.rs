@@ -164,20 +164,8 @@ impl Chat {
             }
         };
         let users = self.store.members(room).await?;
-        let online = self
-            .hub
-            .online_flags(users.iter().map(|u| u.id.clone()).collect())
-            .await?;
         let members_total = u32::try_from(users.len()).unwrap_or(u32::MAX);
-        let mut members: Vec<Member> = users
-            .into_iter()
-            .zip(online)
-            .map(|(u, online)| Member {
-                name: u.name,
-                color: u.color,
-                online,
-            })
-            .collect();
+        let mut members = with_online(&self.hub, users).await?;
         // Who is online matters most; the rest pages over REST.
         members.sort_by_key(|m| (!m.online, m.name.key()));
         members.truncate(MAX_JOINED_MEMBERS);
@@ -319,4 +307,20 @@ impl Chat {
         }
         Ok(())
     }
+}
+
+/// Users as members of a room, each with whether they are online anywhere.
+pub async fn with_online(hub: &HubHandle, users: Vec<User>) -> Result<Vec<Member>, AppError> {
+    let online = hub
+        .online_flags(users.iter().map(|u| u.id.clone()).collect())
+        .await?;
+    Ok(users
+        .into_iter()
+        .zip(online)
+        .map(|(u, online)| Member {
+            name: u.name,
+            color: u.color,
+            online,
+        })
+        .collect())
 }
