@@ -1,7 +1,12 @@
 //! SQLite's side of [`Store::commit`](crate::store::Store::commit): one
 //! `BEGIN IMMEDIATE` transaction per batch. SQLite has a single writer, so
-//! the transaction itself serializes room counters and the global `pos`;
-//! the counter row is read once and written once per batch.
+//! the transaction itself serializes room counters and the global `pos`.
+//! Counters are therefore read once per batch and written back once at its
+//! end (the global one, and each room's), and a sender's membership is
+//! checked once per room and batch: a stored message costs its idempotency
+//! lookup and its insert, nothing more.
+
+use std::collections::HashMap;
 
 use confab_shared::{Message, RoomId, User};
 use sqlx::{Sqlite, Transaction};
@@ -11,20 +16,91 @@ use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult,
 
 type Tx = Transaction<'static, Sqlite>;
 
+/// What this batch knows of the database so far.
+#[derive(Default)]
+struct Cache {
+    /// Each room's newest seq (`None`: no such room), and whether it moved.
+    rooms: HashMap<String, (Option<i64>, bool)>,
+    /// Whether (room, user id) is a membership.
+    members: HashMap<(String, String), bool>,
+}
+
+impl Cache {
+    async fn room_seq(&mut self, tx: &mut Tx, room: &str) -> StoreResult<Option<i64>> {
+        if let Some((seq, _)) = self.rooms.get(room) {
+            return Ok(*seq);
+        }
+        let seq: Option<i64> = sqlx::query_scalar("SELECT latest_seq FROM rooms WHERE name = ?")
+            .bind(room)
+            .fetch_optional(&mut **tx)
+            .await?;
+        self.rooms.insert(room.to_owned(), (seq, false));
+        Ok(seq)
+    }
+
+    async fn is_member(&mut self, tx: &mut Tx, room: &str, user_id: &str) -> StoreResult<bool> {
+        let key = (room.to_owned(), user_id.to_owned());
+        if let Some(member) = self.members.get(&key) {
+            return Ok(*member);
+        }
+        let member = sqlx::query("SELECT 1 FROM memberships WHERE room = ? AND user_id = ?")
+            .bind(room)
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        self.members.insert(key, member);
+        Ok(member)
+    }
+
+    /// Writes a room's moved counter back and forgets what a membership
+    /// change is about to alter.
+    async fn settle(&mut self, tx: &mut Tx, room: &str, user_id: &str) -> StoreResult<()> {
+        if let Some((Some(seq), true)) = self.rooms.remove(room) {
+            write_seq(tx, room, seq).await?;
+        }
+        self.members.remove(&(room.to_owned(), user_id.to_owned()));
+        Ok(())
+    }
+
+    async fn flush(self, tx: &mut Tx) -> StoreResult<()> {
+        for (room, (seq, moved)) in self.rooms {
+            if let (Some(seq), true) = (seq, moved) {
+                write_seq(tx, &room, seq).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn write_seq(tx: &mut Tx, room: &str, seq: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE rooms SET latest_seq = ? WHERE name = ?")
+        .bind(seq)
+        .bind(room)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let start: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'pos'")
         .fetch_one(&mut *tx)
         .await?;
     let mut pos = start;
+    let mut cache = Cache::default();
     let mut out = Vec::with_capacity(batch.len());
     for write in batch {
         let outcome = match write {
-            Write::Post(new) => post(&mut tx, new, &mut pos).await?,
-            Write::Join { room, user } => membership(&mut tx, room, user, true, &mut pos).await?,
-            Write::Leave { room, user } => membership(&mut tx, room, user, false, &mut pos).await?,
+            Write::Post(new) => post(&mut tx, &mut cache, new, &mut pos).await?,
+            Write::Join { room, user } | Write::Leave { room, user } => {
+                cache.settle(&mut tx, &room.to_string(), &user.id).await?;
+                let join = matches!(write, Write::Join { .. });
+                membership(&mut tx, room, user, join, &mut pos).await?
+            }
         };
         out.push(outcome);
     }
+    cache.flush(&mut tx).await?;
     if pos != start {
         sqlx::query("UPDATE counters SET value = ? WHERE name = 'pos'")
             .bind(pos)
@@ -35,7 +111,12 @@ pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outco
     Ok(out)
 }
 
-async fn post(tx: &mut Tx, new: &NewMessage, pos: &mut i64) -> StoreResult<Outcome> {
+async fn post(
+    tx: &mut Tx,
+    cache: &mut Cache,
+    new: &NewMessage,
+    pos: &mut i64,
+) -> StoreResult<Outcome> {
     let room = new.room.to_string();
     if let Some(client_id) = &new.client_id {
         let existing = sqlx::query(&format!(
@@ -53,19 +134,14 @@ async fn post(tx: &mut Tx, new: &NewMessage, pos: &mut i64) -> StoreResult<Outco
         }
     }
     // The counter moves only for a member, so a refused post leaves no trace.
-    let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE rooms SET latest_seq = latest_seq + 1 WHERE name = ? \
-           AND EXISTS (SELECT 1 FROM memberships WHERE room = ? AND user_id = ?) \
-         RETURNING latest_seq",
-    )
-    .bind(&room)
-    .bind(&room)
-    .bind(&new.sender.id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(seq) = seq else {
-        return Ok(Outcome::Refused(refusal(tx, &room).await?));
+    let Some(latest) = cache.room_seq(tx, &room).await? else {
+        return Ok(Outcome::Refused(Refusal::NoSuchRoom));
     };
+    if !cache.is_member(tx, &room, &new.sender.id).await? {
+        return Ok(Outcome::Refused(Refusal::NotMember));
+    }
+    let seq = latest + 1;
+    cache.rooms.insert(room.clone(), (Some(seq), true));
     *pos += 1;
     let attachment = new.attachment.as_ref();
     sqlx::query(
@@ -103,19 +179,6 @@ async fn post(tx: &mut Tx, new: &NewMessage, pos: &mut i64) -> StoreResult<Outco
             sender_id: new.sender.id.clone(),
         },
     }))
-}
-
-async fn refusal(tx: &mut Tx, room: &str) -> StoreResult<Refusal> {
-    let exists = sqlx::query("SELECT 1 FROM rooms WHERE name = ?")
-        .bind(room)
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_some();
-    Ok(if exists {
-        Refusal::NotMember
-    } else {
-        Refusal::NoSuchRoom
-    })
 }
 
 async fn membership(
