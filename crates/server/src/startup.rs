@@ -94,7 +94,15 @@ async fn open_engine(
             Arc::new(LocalBroker::new(node.clone())),
             Arc::new(MemoryPresence::new(node)),
         )),
-        Some(url) => Err(StartupError::Redis(url.clone())),
+        Some(url) => {
+            let broker = confab_engine::bus::redis::RedisBroker::connect(url, node.clone())
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?;
+            let presence = confab_engine::presence::redis::RedisPresence::connect(url, node)
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?;
+            Ok((Arc::new(broker), Arc::new(presence)))
+        }
     }
 }
 
