@@ -22,8 +22,8 @@
 //! - `ingest`: `--senders` sockets, each in a room of its own, pipeline
 //!   `--pipeline` sends and wait for every ack; acked messages/s, ack
 //!   latency, messages per store commit from `/metrics`.
-//! - `one-room`: the same with every sender in one room (each also receives
-//!   every message of the others).
+//! - `one-room`: the same with every sender in one room; each also receives
+//!   every message of the others, so sends are windowed (`--room-window`).
 //! - `memory`: the server's VmRSS before and with `--idle` idle sockets open.
 //! - `pg`: `ingest` against one node on a fresh PostgreSQL database (made on
 //!   `--pg-url`'s server).
@@ -100,6 +100,11 @@ pub struct Args {
     /// ingest: messages each sender pipelines before reading acks.
     #[arg(long, default_value_t = 100)]
     pub pipeline: usize,
+    /// one-room: unacknowledged sends per sender at most (0 = all at once;
+    /// every sender reads every message, and a socket that falls 1024
+    /// frames behind is closed with 1013).
+    #[arg(long, default_value_t = 4)]
+    pub room_window: usize,
     /// memory: idle sockets held open.
     #[arg(long, default_value_t = 1000)]
     pub idle: usize,

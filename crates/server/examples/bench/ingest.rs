@@ -8,8 +8,9 @@ use std::time::Duration;
 use confab_shared::{ClientId, ClientMsg, MessageText, RoomId, ServerMsg};
 use confab_testkit::{join_room, next_frame, Incoming, WsStream as Ws};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
-use tokio::time::{sleep, Instant};
+use tokio::time::{sleep, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::nodes::{self, Backend, Ctx};
@@ -30,22 +31,32 @@ struct ClientReport {
     acks: Vec<(usize, u64, u64)>,
     base_seq: u64,
     problems: Vec<String>,
+    /// `message` frames received until the last own ack.
+    deliveries: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn client(
     ws: Ws,
     i: usize,
     room: RoomId,
     base_seq: u64,
     pipeline: usize,
+    window: usize,
     base: Instant,
     deadline: Instant,
 ) -> ClientReport {
     let (mut tx, mut rx) = ws.split();
     let prefix = format!("s{i}-");
+    // Unacknowledged sends at most (0 = all at once).
+    let permits = Semaphore::new(if window == 0 { pipeline } else { window });
     let send = async {
         let mut sent_at = Vec::with_capacity(pipeline);
         for j in 0..pipeline {
+            match timeout_at(deadline, permits.acquire()).await {
+                Ok(Ok(permit)) => permit.forget(),
+                _ => return (sent_at, Some(format!("send {j}: no ack in time"))),
+            }
             let frame = match (
                 MessageText::parse(&format!("ingest {i} {j}")),
                 ClientId::parse(&format!("{prefix}{j}")),
@@ -69,6 +80,7 @@ async fn client(
         let mut acks = Vec::with_capacity(pipeline);
         let mut problems = Vec::new();
         let mut answered = 0;
+        let mut deliveries = 0;
         while answered < pipeline {
             let incoming = next_frame(&mut rx, deadline).await;
             let now = nanos_since(base);
@@ -88,13 +100,16 @@ async fn client(
                         None => problems.push(format!("unexpected ack {client_id:?}")),
                     }
                     answered += 1;
+                    permits.add_permits(1);
                 }
                 Incoming::Frame(ServerMsg::Error {
                     code, client_id, ..
                 }) => {
                     problems.push(format!("error {code:?} for {client_id:?}"));
                     answered += 1;
+                    permits.add_permits(1);
                 }
+                Incoming::Frame(ServerMsg::Message { .. }) => deliveries += 1,
                 Incoming::Frame(_) => {}
                 Incoming::Ended(why) => {
                     problems.push(format!("sender {i}: {why}"));
@@ -106,15 +121,16 @@ async fn client(
                 }
             }
         }
-        (acks, problems)
+        (acks, problems, deliveries)
     };
-    let ((sent_at, send_problem), (acks, mut problems)) = tokio::join!(send, receive);
+    let ((sent_at, send_problem), (acks, mut problems, deliveries)) = tokio::join!(send, receive);
     problems.extend(send_problem);
     ClientReport {
         sent_at,
         acks,
         base_seq,
         problems,
+        deliveries,
     }
 }
 
@@ -127,6 +143,10 @@ pub async fn run(
     report: &mut Report,
 ) -> Result<()> {
     let (k, p) = (args.senders, args.pipeline);
+    let window = match rooms_mode {
+        Rooms::OwnRoom => 0,
+        Rooms::OneRoom => args.room_window,
+    };
     let limit = Duration::from_secs(args.timeout_secs);
     let nodes = nodes::start(ctx, backend, k + 16).await?;
     let setup_deadline = Instant::now() + limit;
@@ -157,7 +177,7 @@ pub async fn run(
         .into_iter()
         .zip(rooms)
         .map(|((i, ws), (room, base_seq))| {
-            tokio::spawn(client(ws, i, room, base_seq, p, base, run_deadline))
+            tokio::spawn(client(ws, i, room, base_seq, p, window, base, run_deadline))
         })
         .collect();
     let mut clients = Vec::with_capacity(k);
@@ -174,7 +194,7 @@ pub async fn run(
 
     let (mut missing, mut dups, mut wrong_seq, mut errors) = (0, 0, 0, 0);
     let mut latencies = Vec::with_capacity(k * p);
-    let (mut first_send, mut last_ack, mut acked) = (u64::MAX, 0, 0);
+    let (mut first_send, mut last_ack, mut acked, mut deliveries) = (u64::MAX, 0, 0, 0);
     let mut problems = Vec::new();
     // One room: every acked seq, to check they are distinct and gap-free.
     let mut shared_seqs = HashSet::new();
@@ -211,6 +231,7 @@ pub async fn run(
             let seqs: Vec<u64> = by_index.iter().flatten().copied().collect();
             wrong_seq += seqs.windows(2).filter(|w| w[1] <= w[0]).count();
         }
+        deliveries += c.deliveries;
         missing += seen.iter().filter(|s| !**s).count();
         errors += c.problems.len();
         problems.extend(c.problems.iter().take(2).cloned());
@@ -232,9 +253,20 @@ pub async fn run(
     report.row(s, "nodes", nodes.len());
     report.row(s, "rooms", rooms_text);
     report.row(s, "senders x pipelined messages", format!("{k} x {p}"));
+    if rooms_mode == Rooms::OneRoom {
+        report.row(s, "unacked sends per sender at most", window);
+    }
     report.row(s, "acked / sent", format!("{acked} / {}", k * p));
     report.row(s, "first send to last ack", secs(span));
     report.row(s, "acked messages/s", per_sec(acked, span));
+    if rooms_mode == Rooms::OneRoom {
+        let what = "message frames received until own acks";
+        report.row(
+            s,
+            what,
+            format!("{deliveries} ({})", per_sec(deliveries, span)),
+        );
+    }
     report.row(
         s,
         "ack latency p50 / p99 / max",
