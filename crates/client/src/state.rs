@@ -653,6 +653,7 @@ impl ChatState {
                 messages,
                 more,
                 latest_seq,
+                ..
             } => self.joined(room, members, messages, more, latest_seq, &mut out),
             ServerMsg::Left { room } => self.remove_room(&room),
             ServerMsg::Message { message } => self.message(message, &mut out),

@@ -79,6 +79,7 @@ fn joined(r: &str, messages: Vec<Message>, more: bool, latest_seq: u64) -> Serve
     ServerMsg::Joined {
         room: room(r),
         members: vec![member("alice", true), member("bob", true)],
+        members_total: 2,
         messages,
         more,
         latest_seq,

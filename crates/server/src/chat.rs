@@ -9,7 +9,7 @@ use confab_engine::bus::{Broker, BusBody, BusEvent};
 use confab_engine::store::{NewMessage, Outcome, Store, Write};
 use confab_shared::{
     Attachment, ClientId, Member, MessageText, RoomId, ServerMsg, Timestamp, User, UserName,
-    DEFAULT_JOIN_MESSAGES, MAX_RESUME_MESSAGES,
+    DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
 };
 use tokio::sync::oneshot;
 
@@ -164,29 +164,26 @@ impl Chat {
             }
         };
         let users = self.store.members(room).await?;
-        let online = self
-            .hub
-            .online_flags(users.iter().map(|u| u.id.clone()).collect())
-            .await?;
-        let mut members: Vec<Member> = users
-            .into_iter()
-            .zip(online)
-            .map(|(u, online)| Member {
-                name: u.name,
-                color: u.color,
-                online,
-            })
-            .collect();
+        let members_total = u32::try_from(users.len()).unwrap_or(u32::MAX);
+        let mut members = with_online(&self.hub, users).await?;
+        // Who is online matters most; the rest pages over REST.
+        members.sort_by_key(|m| (!m.online, m.name.key()));
+        members.truncate(MAX_JOINED_MEMBERS);
         members.sort_by_key(|m| m.name.key());
         let latest_seq = page
             .messages
             .last()
             .map_or(latest_seq, |m| m.seq.max(latest_seq));
+        // A resume page keeps its oldest messages (the client asks for the
+        // next ones); a latest page its newest (older ones page backwards).
+        let keep_oldest = since.is_some();
+        let (messages, cut) = crate::history::fit_page(page.messages, keep_oldest);
         Ok(ServerMsg::Joined {
             room: room.clone(),
             members,
-            messages: page.messages,
-            more: page.more,
+            members_total,
+            messages,
+            more: page.more || cut,
             latest_seq,
         })
     }
@@ -310,4 +307,20 @@ impl Chat {
         }
         Ok(())
     }
+}
+
+/// Users as members of a room, each with whether they are online anywhere.
+pub async fn with_online(hub: &HubHandle, users: Vec<User>) -> Result<Vec<Member>, AppError> {
+    let online = hub
+        .online_flags(users.iter().map(|u| u.id.clone()).collect())
+        .await?;
+    Ok(users
+        .into_iter()
+        .zip(online)
+        .map(|(u, online)| Member {
+            name: u.name,
+            color: u.color,
+            online,
+        })
+        .collect())
 }

@@ -1,7 +1,7 @@
 //! Reading a room's stored messages, shared by the WebSocket `history`
 //! frame and `GET /api/rooms/{room}/messages`.
 
-use confab_shared::{HistoryLimit, RoomId, User};
+use confab_shared::{HistoryLimit, Message, RoomId, User, MAX_PAGE_BYTES};
 
 use crate::error::AppError;
 use confab_engine::store::{Page, Store};
@@ -29,6 +29,35 @@ pub async fn check_member(store: &dyn Store, user: &User, room: &RoomId) -> Resu
     }
 }
 
+/// Cuts a page (oldest first) to [`MAX_PAGE_BYTES`] of JSON, keeping its
+/// oldest or its newest messages; true if anything was cut. At least one
+/// message stays (a message is far smaller than the bound).
+pub fn fit_page(mut messages: Vec<Message>, keep_oldest: bool) -> (Vec<Message>, bool) {
+    let sizes: Vec<usize> = messages
+        .iter()
+        .map(|m| serde_json::to_vec(m).map_or(0, |v| v.len()) + 1)
+        .collect();
+    if sizes.iter().sum::<usize>() <= MAX_PAGE_BYTES {
+        return (messages, false);
+    }
+    let mut total = 0;
+    let mut fits = |size: &usize| {
+        total += size;
+        total <= MAX_PAGE_BYTES
+    };
+    let keep = if keep_oldest {
+        sizes.iter().take_while(|s| fits(s)).count().max(1)
+    } else {
+        sizes.iter().rev().take_while(|s| fits(s)).count().max(1)
+    };
+    if keep_oldest {
+        messages.truncate(keep);
+    } else {
+        messages.drain(..messages.len() - keep);
+    }
+    (messages, true)
+}
+
 pub async fn read_history(
     store: &dyn Store,
     user: &User,
@@ -41,7 +70,13 @@ pub async fn read_history(
         Some(after) => store.messages_after(room, after, limit).await?,
         None => store.messages_before(room, query.before, limit).await?,
     };
-    Ok(page)
+    // Paging forward keeps the oldest, backward the newest; either way the
+    // caller continues from the page's edge.
+    let (messages, cut) = fit_page(page.messages, query.after.is_some());
+    Ok(Page {
+        messages,
+        more: page.more || cut,
+    })
 }
 
 /// Moves the user's read cursor of `room` to `seq`.

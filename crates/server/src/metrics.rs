@@ -28,6 +28,11 @@ pub struct Metrics {
     pub gaps_filled: AtomicU64,
     /// Position checks that found the hub behind the store.
     pub position_repairs: AtomicU64,
+    /// From a message's creation to its delivery by this node's hub
+    /// (commit + broker + ordering), summed, counted, and the largest seen.
+    pub delivery_lag_micros: AtomicU64,
+    pub delivery_lag_count: AtomicU64,
+    pub delivery_lag_max_micros: AtomicU64,
     store_latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     store_latency_count: AtomicU64,
     store_latency_micros: AtomicU64,
@@ -44,6 +49,13 @@ impl Metrics {
         self.store_latency_count.fetch_add(1, Relaxed);
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         self.store_latency_micros.fetch_add(micros, Relaxed);
+    }
+
+    /// Records how long a message took from its creation to its delivery.
+    pub fn observe_delivery_lag(&self, micros: u64) {
+        self.delivery_lag_micros.fetch_add(micros, Relaxed);
+        self.delivery_lag_count.fetch_add(1, Relaxed);
+        self.delivery_lag_max_micros.fetch_max(micros, Relaxed);
     }
 
     pub fn render(&self) -> String {
@@ -126,6 +138,21 @@ impl Metrics {
         ] {
             counter(&mut out, name, help, v.load(Relaxed));
         }
+        let lag_count = self.delivery_lag_count.load(Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP confab_delivery_lag_seconds From a message's creation to its delivery \
+             by this node (commit, broker, ordering).\n\
+             # TYPE confab_delivery_lag_seconds summary\n\
+             confab_delivery_lag_seconds_sum {}\nconfab_delivery_lag_seconds_count {lag_count}",
+            self.delivery_lag_micros.load(Relaxed) as f64 / 1e6
+        );
+        gauge(
+            &mut out,
+            "confab_delivery_lag_max_microseconds",
+            "The largest delivery lag seen.",
+            i64::try_from(self.delivery_lag_max_micros.load(Relaxed)).unwrap_or(i64::MAX),
+        );
         let _ = writeln!(
             out,
             "# HELP confab_store_latency_seconds Time of store writes (one batch each).\n\

@@ -51,6 +51,14 @@ pub const MAX_RESUME_MESSAGES: usize = 500;
 /// How many recent messages a `join` without `since` returns.
 pub const DEFAULT_JOIN_MESSAGES: usize = 50;
 
+/// Members listed in a `joined` frame at most; the rest page over REST.
+pub const MAX_JOINED_MEMBERS: usize = 200;
+
+/// The messages of one `joined` or `history` frame take at most this many
+/// bytes of JSON (the page is cut, with `more`), so a reply always fits a
+/// connection's outgoing queue however big the room's messages are.
+pub const MAX_PAGE_BYTES: usize = 192 * 1024;
+
 /// The room every user starts in. It always exists.
 pub const LOBBY: &str = "lobby";
 

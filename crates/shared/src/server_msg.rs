@@ -32,10 +32,17 @@ pub enum NotificationKind {
 pub enum ServerMsg {
     /// First frame after connecting.
     Welcome { user: User, rooms: Vec<RoomSummary> },
-    /// Reply to `join`.
+    /// Reply to `join`. `members` lists at most [`MAX_JOINED_MEMBERS`]
+    /// (online first, then by name); `members_total` counts them all, the
+    /// rest pages through `GET /api/rooms/{room}/members`. `messages` is
+    /// bounded by count and by bytes; `more` says the page was cut.
+    ///
+    /// [`MAX_JOINED_MEMBERS`]: crate::MAX_JOINED_MEMBERS
     Joined {
         room: RoomId,
         members: Vec<Member>,
+        #[serde(default)]
+        members_total: u32,
         messages: Vec<Message>,
         more: bool,
         latest_seq: u64,

@@ -131,12 +131,13 @@ fn server_frames() {
                 color: Color::parse("#000000").unwrap(),
                 online: true,
             }],
+            members_total: 1,
             messages: vec![message()],
             more: false,
             latest_seq: 42,
         },
         &format!(
-            r##"{{"type":"joined","room":"lobby","members":[{{"name":"bob","color":"#000000","online":true}}],"messages":[{MESSAGE_JSON}],"more":false,"latest_seq":42}}"##
+            r##"{{"type":"joined","room":"lobby","members":[{{"name":"bob","color":"#000000","online":true}}],"members_total":1,"messages":[{MESSAGE_JSON}],"more":false,"latest_seq":42}}"##
         ),
     );
     golden(

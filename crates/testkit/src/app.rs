@@ -39,6 +39,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         listen: "127.0.0.1:0".into(),
         data_dir: data_dir.path().to_owned(),
         database_url: test_database_url().await,
+        // Uploads stay files in the data dir with either store, so the
+        // suite's checks of that directory hold for both; the cluster tests
+        // cover uploads kept in PostgreSQL.
+        uploads_dir: Some(data_dir.path().join("uploads")),
         ..Settings::default()
     };
     tweak(&mut settings);

@@ -50,6 +50,9 @@ impl Hub {
                     json,
                     pos: Some(entry.pos),
                 };
+                let lag_ms = confab_shared::Timestamp::now().millis() - message.ts.millis();
+                self.metrics
+                    .observe_delivery_lag(u64::try_from(lag_ms).unwrap_or(0).saturating_mul(1000));
                 self.deliver_message(&message, &frame, skip);
                 self.notify(&message, &sender_id);
             }

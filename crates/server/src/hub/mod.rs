@@ -76,6 +76,7 @@ pub fn spawn(
         pending_joins: HashSet::new(),
         order: Order::new(delivered),
         filling: false,
+        store_at: None,
         view: View::default(),
         evictions: VecDeque::new(),
     };
@@ -122,6 +123,8 @@ struct Hub {
     order: Order,
     /// A store read for the log is under way.
     filling: bool,
+    /// The store's newest position at the last position check.
+    store_at: Option<i64>,
     view: View,
     /// Connections whose outbox overflowed, closed one at a time.
     evictions: VecDeque<ConnId>,
@@ -219,9 +222,15 @@ impl Hub {
             }
             Command::Fill { entries, full } => self.fill(entries, full),
             Command::StoreAt { pos } => {
-                if pos > self.order.delivered() && !self.filling {
-                    // Nothing arrived to reveal the hole: pub/sub lost the
-                    // newest entries. Read them.
+                // Behind what the store had at the previous check, a period
+                // ago: nothing arrived to reveal the hole, pub/sub lost the
+                // newest entries. (Behind the current position only means
+                // entries are on their way.) Read them.
+                let behind = self
+                    .store_at
+                    .is_some_and(|prev| self.order.delivered() < prev);
+                self.store_at = Some(pos);
+                if behind && !self.filling {
                     self.metrics
                         .position_repairs
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

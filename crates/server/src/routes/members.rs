@@ -6,6 +6,7 @@ use confab_shared::{Member, RoomId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
+use crate::chat::with_online;
 use crate::error::AppError;
 use crate::history::check_member;
 use crate::state::AppState;
@@ -51,20 +52,8 @@ pub async fn list(
         .collect();
     let more = page.len() > limit;
     page.truncate(limit);
-    let online = state
-        .hub
-        .online_flags(page.iter().map(|u| u.id.clone()).collect())
-        .await?;
     let next = more.then(|| page.last().map(|u| u.name.key())).flatten();
-    let members = page
-        .into_iter()
-        .zip(online)
-        .map(|(u, online)| Member {
-            name: u.name,
-            color: u.color,
-            online,
-        })
-        .collect();
+    let members = with_online(&state.hub, page).await?;
     Ok(HttpResponse::Ok().json(MembersPage {
         room,
         members,

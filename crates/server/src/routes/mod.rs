@@ -3,6 +3,7 @@
 mod dm;
 mod events;
 mod health;
+mod members;
 mod pages;
 mod rooms;
 mod session;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
             .route("/rooms/{room}/join", web::post().to(rooms::join))
             .route("/rooms/{room}/leave", web::post().to(rooms::leave))
             .route("/rooms/{room}/read", web::post().to(rooms::read))
+            .route("/rooms/{room}/members", web::get().to(members::list))
             .route("/dm/{user}/messages", web::post().to(dm::post))
             .default_service(web::to(not_found)),
     );

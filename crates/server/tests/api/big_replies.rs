@@ -18,8 +18,10 @@ async fn a_room_of_big_messages_is_joined_and_paged_without_closing_the_socket()
     a.join("big", None).await;
     // 60 messages of ~12 KB: 720 KB, more than a connection's 512 KiB queue.
     for i in 0..60 {
-        a.send_json(json!({"type":"send","room":"big","text":big_text(i),"client_id":format!("b{i}")}))
-            .await;
+        a.send_json(
+            json!({"type":"send","room":"big","text":big_text(i),"client_id":format!("b{i}")}),
+        )
+        .await;
     }
     let mut acked = 0;
     while acked < 60 {
@@ -35,17 +37,28 @@ async fn a_room_of_big_messages_is_joined_and_paged_without_closing_the_socket()
     };
     assert!(*more, "the page was cut, and says so");
     assert!(!messages.is_empty() && messages.len() < 50);
-    let bytes: usize = messages.iter().map(|m| serde_json::to_vec(m).map_or(0, |v| v.len())).sum();
+    let bytes: usize = messages
+        .iter()
+        .map(|m| serde_json::to_vec(m).map_or(0, |v| v.len()))
+        .sum();
     assert!(bytes <= MAX_PAGE_BYTES, "{bytes} bytes of messages");
-    assert_eq!(messages.last().map(|m| m.seq), Some(60), "the newest come first");
+    assert_eq!(
+        messages.last().map(|m| m.seq),
+        Some(60),
+        "the newest come first"
+    );
     // Paging backwards reaches the first message, one bounded page at a time.
     let mut oldest = messages[0].seq;
     let mut pages = 0;
     while oldest > 1 {
         b.send_json(json!({"type":"history","room":"big","before":oldest,"limit":200}))
             .await;
-        let page = b.recv_until(|m| matches!(m, ServerMsg::History { .. })).await;
-        let ServerMsg::History { messages, .. } = page else { unreachable!() };
+        let page = b
+            .recv_until(|m| matches!(m, ServerMsg::History { .. }))
+            .await;
+        let ServerMsg::History { messages, .. } = page else {
+            unreachable!()
+        };
         assert!(!messages.is_empty());
         assert_eq!(messages.last().map(|m| m.seq), Some(oldest - 1), "no gap");
         oldest = messages[0].seq;
@@ -54,12 +67,35 @@ async fn a_room_of_big_messages_is_joined_and_paged_without_closing_the_socket()
     }
     // Resuming from the start also pages forward without a close.
     let resumed = b.join("big", Some(0)).await;
-    let ServerMsg::Joined { messages, more, .. } = resumed else { panic!() };
+    let ServerMsg::Joined { messages, more, .. } = resumed else {
+        panic!()
+    };
     assert!(more);
     assert_eq!(messages.first().map(|m| m.seq), Some(1));
+    // Joining again from the last one received reaches the end, without a gap.
+    let mut last = messages.last().map_or(0, |m| m.seq);
+    let mut rounds = 0;
+    loop {
+        let next = b.join("big", Some(last)).await;
+        let ServerMsg::Joined { messages, more, .. } = next else {
+            panic!()
+        };
+        if let Some(first) = messages.first() {
+            assert_eq!(first.seq, last + 1, "no gap");
+        }
+        last = messages.last().map_or(last, |m| m.seq);
+        rounds += 1;
+        assert!(rounds < 20);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(last, 60);
     // The socket is still open and live.
     a.say("big", "small", "s1").await;
-    let live = b.recv_until(|m| matches!(m, ServerMsg::Message { .. })).await;
+    let live = b
+        .recv_until(|m| matches!(m, ServerMsg::Message { .. }))
+        .await;
     assert_eq!(texts(&live), vec!["small"]);
 }
 
@@ -80,10 +116,20 @@ async fn a_crowded_room_lists_some_members_counts_all_and_pages_the_rest() {
     let zed = app.login("zed").await;
     let mut z = app.connect(&zed).await;
     let joined = z.join("lobby", None).await;
-    let ServerMsg::Joined { members, members_total, .. } = joined else { panic!() };
+    let ServerMsg::Joined {
+        members,
+        members_total,
+        ..
+    } = joined
+    else {
+        panic!()
+    };
     assert_eq!(members.len(), MAX_JOINED_MEMBERS);
     assert_eq!(members_total as usize, total + 1);
-    assert!(members.iter().any(|m| m.name.as_str() == "zed" && m.online), "online first");
+    assert!(
+        members.iter().any(|m| m.name.as_str() == "zed" && m.online),
+        "online first"
+    );
     // REST pages through everyone, each once.
     let mut seen = Vec::new();
     let mut after: Option<String> = None;

@@ -3,6 +3,7 @@
 //! (see confab-testkit).
 
 mod bad_input;
+mod big_replies;
 mod direct_messages;
 mod events;
 mod ops;
