@@ -1,0 +1,133 @@
+//! Memory: the server's VmRSS before and with `--idle` idle sockets open.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_shared::{PresenceEvent, ServerMsg};
+use confab_testkit::{metric, next_frame, ws_connect, Incoming, WsStream as Ws};
+use tokio::sync::watch;
+use tokio::time::{sleep, Instant};
+
+use crate::nodes::{self, Backend, Ctx};
+use crate::report::{wait_count, Context, Report, Result};
+use crate::Args;
+/// Reads (and drops) whatever an idle socket is sent, until told to stop.
+async fn drain(
+    mut ws: Ws,
+    marker: String,
+    ready: Arc<AtomicUsize>,
+    mut stop: watch::Receiver<bool>,
+    deadline: Instant,
+) -> (Ws, Option<String>) {
+    let mut is_ready = false;
+    loop {
+        let incoming = tokio::select! {
+            incoming = next_frame(&mut ws, deadline) => incoming,
+            _ = stop.wait_for(|s| *s) => return (ws, None),
+        };
+        match incoming {
+            Incoming::Frame(ServerMsg::Presence { user, event, .. })
+                if !is_ready && event == PresenceEvent::Online && user.as_str() == marker =>
+            {
+                is_ready = true;
+                ready.fetch_add(1, Ordering::Relaxed);
+            }
+            Incoming::Frame(_) => {}
+            Incoming::Ended(why) => return (ws, Some(why)),
+            Incoming::TimedOut => return (ws, Some("timed out".into())),
+        }
+    }
+}
+
+pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
+    const S: &str = "memory";
+    let c = args.idle;
+    let limit = Duration::from_secs(args.timeout_secs);
+    let nodes = nodes::start(ctx, Backend::Sqlite, c + 16).await?;
+    let server = &nodes.servers[0];
+    let rss_start = server.rss_kib()?;
+    let setup_deadline = Instant::now() + limit;
+    let marker = "mmarker".to_owned();
+    let mut names: Vec<String> = (0..c).map(|i| format!("m{i}")).collect();
+    names.push(marker.clone());
+    let mut tokens = nodes::login_spread(ctx, &nodes, &names).await?;
+    let marker_token = tokens.pop().unwrap_or_default();
+    sleep(Duration::from_millis(300)).await;
+    let rss_before = server.rss_kib()?;
+
+    let ready = Arc::new(AtomicUsize::new(0));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let drain_deadline = Instant::now() + 3 * limit;
+    let handles = nodes::connect_spread(ctx, &nodes, &tokens, setup_deadline, |_, ws| {
+        tokio::spawn(drain(
+            ws,
+            marker.clone(),
+            ready.clone(),
+            stop_rx.clone(),
+            drain_deadline,
+        ))
+    })
+    .await?;
+    let marker_ws = ws_connect(&server.ws_url(), &marker_token, setup_deadline)
+        .await
+        .context("marker socket")?;
+    wait_count(
+        &ready,
+        c,
+        setup_deadline,
+        "idle sockets saw the last one come online",
+    )
+    .await?;
+    sleep(Duration::from_millis(500)).await;
+    let rss_open = server.rss_kib()?;
+    let open = metric(
+        &server.metrics().await?,
+        "confab_connections{transport=\"websocket\"}",
+    )?;
+
+    let _ = stop_tx.send(true);
+    let mut closed_early = 0;
+    let mut first_close = None;
+    let mut sockets = Vec::with_capacity(c);
+    for h in futures_util::future::join_all(handles).await {
+        let (ws, ended) = h.context("drain task")?;
+        if let Some(why) = ended {
+            closed_early += 1;
+            first_close.get_or_insert(why);
+        }
+        sockets.push(ws);
+    }
+    drop(sockets);
+    drop(marker_ws);
+    let close_deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = server.metrics().await?;
+        let still = metric(&text, "confab_connections{transport=\"websocket\"}")?;
+        if still == 0.0 || Instant::now() >= close_deadline {
+            break;
+        }
+        sleep(Duration::from_millis(50)).await;
+    }
+    sleep(Duration::from_millis(300)).await;
+    let rss_closed = server.rss_kib()?;
+
+    let sockets_open = c + 1;
+    let per_conn = rss_open.saturating_sub(rss_before) as f64 / sockets_open as f64;
+    report.row(S, "idle sockets (+1 marker)", format!("{c} + 1"));
+    report.row(S, "server says open (websocket)", format!("{open:.0}"));
+    report.row(S, "RSS at start", format!("{rss_start} KiB"));
+    report.row(
+        S,
+        "RSS after logins, no sockets",
+        format!("{rss_before} KiB"),
+    );
+    report.row(S, "RSS with sockets open", format!("{rss_open} KiB"));
+    report.row(S, "RSS per socket", format!("{per_conn:.1} KiB"));
+    report.row(S, "RSS after all closed", format!("{rss_closed} KiB"));
+    report.check(S, "sockets closed by the server early", closed_early);
+    if let Some(why) = first_close {
+        report.row(S, "first early close", why);
+    }
+    Ok(())
+}

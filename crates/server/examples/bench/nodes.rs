@@ -1,0 +1,197 @@
+//! The servers a scenario runs against: one node on SQLite, one node on
+//! PostgreSQL, or three nodes on one PostgreSQL database and a private Redis;
+//! clients spread over them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use confab_testkit::{
+    fresh_database, login_all, ws_connect, PrivateRedis, ServerProcess, WsStream,
+};
+use futures_util::StreamExt;
+use sqlx::{Connection, PgConnection};
+use tokio::time::Instant;
+
+use crate::report::{BenchError, Context, Result};
+
+/// What every scenario needs.
+pub struct Ctx {
+    pub bin: PathBuf,
+    pub http: reqwest::Client,
+    pub server_log: String,
+    pub concurrency: usize,
+    /// Base URL of the PostgreSQL server; each run makes a fresh database.
+    pub pg_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One node, SQLite in its data dir (the server's default).
+    Sqlite,
+    /// One node on a fresh PostgreSQL database.
+    Postgres,
+    /// Three nodes on one fresh PostgreSQL database and a private Redis.
+    Cluster,
+}
+
+/// Running nodes; dropping it kills them (and the private Redis).
+pub struct Nodes {
+    pub servers: Vec<ServerProcess>,
+    _redis: Option<PrivateRedis>,
+}
+
+impl Nodes {
+    pub fn len(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// Client `i`'s node: clients are dealt round-robin.
+    pub fn of(&self, i: usize) -> &ServerProcess {
+        &self.servers[i % self.servers.len()]
+    }
+
+    /// The sum of a metric over every node.
+    pub async fn metric_sum(&self, name: &str) -> Result<f64> {
+        let mut sum = 0.0;
+        for s in &self.servers {
+            sum += confab_testkit::metric(&s.metrics().await?, name)?;
+        }
+        Ok(sum)
+    }
+}
+
+/// Runs a helper of the test kit that panics (no PostgreSQL, no
+/// redis-server) and turns its panic into an error.
+async fn catching<T: Send + 'static>(
+    what: &str,
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(fut).await.map_err(|e| {
+        let why = e
+            .try_into_panic()
+            .ok()
+            .and_then(|p| {
+                p.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            })
+            .unwrap_or_else(|| "failed".into());
+        BenchError(format!("{what}: {why}"))
+    })
+}
+
+/// Prints a few settings of the PostgreSQL server the run uses.
+async fn print_pg_settings(url: &str) {
+    let Ok(Ok(mut conn)) =
+        tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(url)).await
+    else {
+        return;
+    };
+    let mut shown = Vec::new();
+    for name in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "shared_buffers",
+    ] {
+        let q = format!("SHOW {name}");
+        if let Ok(v) = sqlx::query_scalar::<_, String>(&q)
+            .fetch_one(&mut conn)
+            .await
+        {
+            shown.push(format!("{name}={v}"));
+        }
+    }
+    let _ = conn.close().await;
+    println!("  postgresql (shared, as found): {}", shown.join(" "));
+}
+
+/// Starts the nodes of `backend`, each with `--rate-limit 0` and room for
+/// `max_connections`, and prints how.
+pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Result<Nodes> {
+    let max = max_connections.to_string();
+    let mut common: Vec<String> = vec![
+        "--rate-limit".into(),
+        "0".into(),
+        "--max-connections".into(),
+        max,
+    ];
+    let (count, redis) = match backend {
+        Backend::Sqlite => (1, None),
+        Backend::Postgres | Backend::Cluster => {
+            let base = ctx.pg_url.clone();
+            let db = catching("PostgreSQL", async move { fresh_database(&base).await }).await?;
+            print_pg_settings(&db).await;
+            common.extend(["--database-url".into(), db]);
+            if backend == Backend::Cluster {
+                let redis = catching("private Redis", async { PrivateRedis::new() }).await?;
+                println!(
+                    "  private redis-server --port {} --save \"\" --appendonly no",
+                    redis.port()
+                );
+                common.extend(["--redis-url".into(), redis.url()]);
+                (3, Some(redis))
+            } else {
+                (1, None)
+            }
+        }
+    };
+    let mut servers = Vec::with_capacity(count);
+    // One after the other: the first one runs the migrations.
+    for n in 1..=count {
+        let server = ServerProcess::start(&ctx.bin, &common, &ctx.server_log)
+            .await
+            .context(format!("node {n}"))?;
+        println!(
+            "  node {n}: confab --listen {} --data-dir <temp> {}",
+            server.addr,
+            common.join(" ")
+        );
+        servers.push(server);
+    }
+    Ok(Nodes {
+        servers,
+        _redis: redis,
+    })
+}
+
+/// Logs `names[i]` in at client `i`'s node; tokens in the same order.
+pub async fn login_spread(ctx: &Ctx, nodes: &Nodes, names: &[String]) -> Result<Vec<String>> {
+    let mut tokens = vec![String::new(); names.len()];
+    for (n, server) in nodes.servers.iter().enumerate() {
+        let idx: Vec<usize> = (n..names.len()).step_by(nodes.len()).collect();
+        let mine: Vec<String> = idx.iter().map(|&i| names[i].clone()).collect();
+        let sessions = login_all(&ctx.http, &server.url(""), &mine, ctx.concurrency).await?;
+        for (i, s) in idx.into_iter().zip(sessions) {
+            tokens[i] = s.token;
+        }
+    }
+    Ok(tokens)
+}
+
+/// Connects `tokens[i]` to client `i`'s node, `concurrency` handshakes at a
+/// time, and hands each socket to `then` right after its welcome.
+pub async fn connect_spread<T, F>(
+    ctx: &Ctx,
+    nodes: &Nodes,
+    tokens: &[String],
+    deadline: Instant,
+    then: F,
+) -> Result<Vec<T>>
+where
+    F: Fn(usize, WsStream) -> T,
+{
+    let then = &then;
+    let results: Vec<Result<T>> = futures_util::stream::iter(tokens.iter().enumerate())
+        .map(|(i, token)| async move {
+            let url = nodes.of(i).ws_url();
+            let ws = ws_connect(&url, token, deadline)
+                .await
+                .context(format!("socket {i}"))?;
+            Ok(then(i, ws))
+        })
+        .buffered(ctx.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
