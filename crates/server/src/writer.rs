@@ -122,7 +122,18 @@ impl Writer {
     }
 
     async fn commit(&self, jobs: Vec<Job>) {
-        let batch: Vec<Write> = jobs.iter().flat_map(|j| j.writes.iter().cloned()).collect();
+        // The writes move into the batch; each job keeps its reply, how
+        // many writes were its, and the room of its post (for a refusal).
+        let mut batch: Vec<Write> = Vec::with_capacity(jobs.len());
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let room = match job.writes.last() {
+                Some(Write::Post(new)) => Some(new.room.clone()),
+                _ => None,
+            };
+            answers.push((job.reply, job.writes.len(), room));
+            batch.extend(job.writes);
+        }
         let started = Instant::now();
         let result = self.store.commit(&batch).await;
         self.metrics.observe_store(started.elapsed());
@@ -134,24 +145,28 @@ impl Writer {
                     want = batch.len(),
                     "the store answered a batch with the wrong number of outcomes"
                 );
-                self.fail_all(jobs, "internal");
+                self.fail_all(answers, || {
+                    AppError::Internal("the store answered a batch wrongly".into())
+                });
                 return;
             }
             Err(e) => {
                 tracing::error!(error = %e, writes = batch.len(), "commit failed");
                 self.metrics.commits_failed.fetch_add(1, Relaxed);
-                self.fail_all(jobs, "unavailable");
+                self.fail_all(answers, || {
+                    AppError::Unavailable("the message store is unavailable; send it again".into())
+                });
                 return;
             }
         };
         let mut outcomes = outcomes.into_iter();
-        for job in jobs {
-            let origin = match &job.reply {
+        for (reply, writes, room) in answers {
+            let origin = match &reply {
                 Reply::Conn { conn, .. } => Some(*conn),
                 Reply::Wait(_) => None,
             };
             let mut last = None;
-            for _ in 0..job.writes.len() {
+            for _ in 0..writes {
                 let Some(outcome) = outcomes.next() else {
                     break;
                 };
@@ -160,12 +175,8 @@ impl Writer {
                 }
                 last = Some(outcome);
             }
-            let room = match job.writes.last() {
-                Some(Write::Post(new)) => Some(new.room.clone()),
-                _ => None,
-            };
             let result = last.ok_or_else(gone);
-            answer(job.reply, result, room.as_ref(), &self.metrics);
+            answer(reply, result, room.as_ref(), &self.metrics);
         }
     }
 
@@ -193,14 +204,10 @@ impl Writer {
         });
     }
 
-    fn fail_all(&self, jobs: Vec<Job>, why: &str) {
-        for job in jobs {
-            let e = if why == "unavailable" {
-                AppError::Unavailable("the message store is unavailable; send it again".into())
-            } else {
-                AppError::Internal("the store answered a batch wrongly".into())
-            };
-            answer(job.reply, Err(e), None, &self.metrics);
+    /// Answers every job of a batch that was not committed.
+    fn fail_all(&self, answers: Vec<(Reply, usize, Option<RoomId>)>, error: fn() -> AppError) {
+        for (reply, _, _) in answers {
+            answer(reply, Err(error()), None, &self.metrics);
         }
     }
 }
