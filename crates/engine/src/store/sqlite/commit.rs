@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use confab_shared::{Message, RoomId, User};
 use sqlx::{Sqlite, Transaction};
 
-use super::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
+use super::rows::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
 use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult, Write};
 
 type Tx = Transaction<'static, Sqlite>;
