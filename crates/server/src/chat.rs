@@ -89,7 +89,8 @@ impl Chat {
         if let (Err(_), Some(a)) = (&result, asker) {
             let _ = self
                 .hub
-                .try_send(Command::JoinFailed { conn: a.conn, room });
+                .send(Command::JoinFailed { conn: a.conn, room })
+                .await;
         }
         result
     }

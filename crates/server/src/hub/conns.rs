@@ -28,7 +28,13 @@ impl Hub {
                 rooms: HashSet::new(),
             });
         local.conns.push(conn);
-        local.rooms = rooms.iter().map(|m| m.room.clone()).collect();
+        // The user's other connections here keep the rooms current (from
+        // membership events); a list read a moment ago only adds to them.
+        if first {
+            local.rooms = rooms.iter().map(|m| m.room.clone()).collect();
+        } else {
+            local.rooms.extend(rooms.iter().map(|m| m.room.clone()));
+        }
         self.names.insert(user.name.key(), user.id.clone());
         self.conns.insert(
             conn,
@@ -59,12 +65,15 @@ impl Hub {
             return;
         };
         local.conns.retain(|c| *c != conn);
-        let rooms: Vec<RoomId> = local.rooms.iter().cloned().collect();
         let last = local.conns.is_empty();
-        for room in &rooms {
-            if let Some(route) = self.rooms.get_mut(room) {
-                route.conns.remove(&conn);
-            }
+        // Every route that holds the connection, whatever the user's rooms
+        // say by now.
+        let held: Vec<RoomId> = self
+            .rooms
+            .iter_mut()
+            .filter_map(|(room, route)| route.conns.remove(&conn).then(|| room.clone()))
+            .collect();
+        for room in &held {
             self.drop_route_if_unused(room);
         }
         if last {
@@ -116,6 +125,8 @@ impl Hub {
         joined: Frame,
     ) -> bool {
         if !self.conns.contains_key(&conn) {
+            self.pending_joins.remove(&(conn, room.clone()));
+            self.drop_route_if_unused(&room);
             return true;
         }
         let route = self.rooms.entry(room.clone()).or_default();

@@ -129,6 +129,10 @@ impl Hub {
                 } else if !self.pending_joins.contains(&(*conn, room.clone())) {
                     route.conns.insert(*conn);
                 }
+                // A floor from an earlier membership means nothing now.
+                if let Some(c) = self.conns.get_mut(conn) {
+                    c.floors.remove(room);
+                }
             }
         }
         let frame = Frame::new(&ServerMsg::Presence {

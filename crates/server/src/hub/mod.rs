@@ -177,7 +177,7 @@ impl Hub {
                 rooms,
             } => self.connect(conn, user, outbox, rooms),
             Command::Disconnect { conn } => self.disconnect(conn),
-            Command::Joining { conn, room } => {
+            Command::Joining { conn, room } if self.conns.contains_key(&conn) => {
                 // Paused until `Subscribe`: what arrives meanwhile is in the
                 // `joined` page or replayed from the recent frames, so the
                 // connection gets each message once, in order.
@@ -242,7 +242,8 @@ impl Hub {
                     self.presence_changed(change);
                 }
             }
-            Command::Shutdown { .. } => {}
+            // A connection already gone (evicted while it asked).
+            Command::Joining { .. } | Command::Shutdown { .. } => {}
         }
     }
 

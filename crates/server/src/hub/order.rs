@@ -52,11 +52,25 @@ impl Order {
     /// Takes an arrival; false if it was delivered already (a duplicate).
     pub fn offer(&mut self, arrival: Arrival) -> bool {
         let pos = arrival.entry.pos;
-        if pos <= self.delivered || self.waiting.contains_key(&pos) {
+        if pos <= self.delivered {
+            return false;
+        }
+        if let Some(waiting) = self.waiting.get_mut(&pos) {
+            // A store read got here first; the broker's copy still knows
+            // which connection must not get the entry back.
+            if waiting.origin.is_none() {
+                waiting.origin = arrival.origin;
+            }
             return false;
         }
         if self.waiting.len() >= MAX_WAITING {
-            return false;
+            // Full: keep the oldest, which close the hole, and drop the newest.
+            match self.waiting.last_key_value() {
+                Some((&last, _)) if pos < last => {
+                    self.waiting.pop_last();
+                }
+                _ => return false,
+            }
         }
         self.waiting.insert(pos, arrival);
         true
@@ -129,5 +143,31 @@ mod tests {
         assert!(!order.offer(arrival(12)), "a duplicate is refused");
         assert!(!order.offer(arrival(3)), "an old entry is refused");
         assert_eq!(order.delivered(), 12);
+    }
+
+    #[test]
+    fn a_full_buffer_still_takes_the_entry_that_closes_the_hole() {
+        let mut order = Order::new(0);
+        for pos in 2..(MAX_WAITING as i64 + 2) {
+            assert!(order.offer(arrival(pos)));
+        }
+        assert!(
+            !order.offer(arrival(MAX_WAITING as i64 + 5)),
+            "newer than all: dropped"
+        );
+        assert!(order.offer(arrival(1)), "the hole's entry is taken");
+        assert_eq!(order.next_ready().map(|a| a.entry.pos), Some(1));
+        assert_eq!(order.next_ready().map(|a| a.entry.pos), Some(2));
+    }
+
+    #[test]
+    fn a_late_broker_copy_lends_its_origin_to_the_stored_one() {
+        let mut order = Order::new(0);
+        assert!(order.offer(arrival(1)));
+        let mut from_broker = arrival(1);
+        from_broker.origin = Some(("n".into(), 7));
+        assert!(!order.offer(from_broker));
+        let ready = order.next_ready().map(|a| a.origin);
+        assert_eq!(ready, Some(Some(("n".into(), 7))));
     }
 }
