@@ -170,3 +170,42 @@ async fn a_restart_keeps_history_memberships_and_read_cursors_and_seq_continues(
     let joined = b.join("rust", Some(0)).await;
     assert_eq!(texts(&joined), vec!["r1", "r2", "r3", "after"]);
 }
+
+#[tokio::test]
+async fn a_tab_that_left_mid_resume_gets_live_messages_after_rejoining() {
+    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let alice = app.login("alice").await;
+    let mut a = app.connect(&alice).await;
+    a.join("busy", None).await;
+    for i in 1..=510 {
+        a.send_json(
+            json!({"type":"send","room":"busy","text":format!("n{i}"),"client_id":format!("n{i}")}),
+        )
+        .await;
+    }
+    let mut acked = 0;
+    while acked < 510 {
+        if let ServerMsg::Ack { .. } = a.recv().await {
+            acked += 1;
+        }
+    }
+    let bob = app.login("bob").await;
+    let mut tab1 = app.connect(&bob).await;
+    let mut tab2 = app.connect(&bob).await;
+    tab1.join("busy", None).await;
+    // A resume page that says `more` holds the room back for tab 1 ...
+    let first = tab1.join("busy", Some(0)).await;
+    assert!(matches!(first, ServerMsg::Joined { more: true, .. }));
+    // ... then bob leaves and comes back from the other tab.
+    tab1.send_json(json!({"type":"leave","room":"busy"})).await;
+    tab1.recv_until(|m| matches!(m, ServerMsg::Left { .. }))
+        .await;
+    tab2.join("busy", None).await;
+    a.say("busy", "after", "after").await;
+    for tab in [&mut tab1, &mut tab2] {
+        let live = tab
+            .recv_until(|m| matches!(m, ServerMsg::Message { .. }))
+            .await;
+        assert_eq!(texts(&live), vec!["after"], "{}", tab.name);
+    }
+}
