@@ -44,11 +44,13 @@ async fn a_silent_client_is_dropped_and_an_answering_one_is_kept() {
     .await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
     let mut lively = app.connect(&bob).await;
+    // The server's silence clock starts when alice's socket opens: start
+    // ours before that, so "not before 400 ms" measures from no later.
+    let started = Instant::now();
     let silent = app.connect(&alice).await;
     // `lively` keeps reading (tungstenite answers pings while it reads) while
     // `silent` reads nothing, so it answers no ping: the server must give up
     // on it, which `lively` sees as alice going offline.
-    let started = Instant::now();
     let mut pings = 0;
     let mut alice_presence = Vec::new();
     // Until alice is dropped (bounded: a loaded machine may be slow).
