@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
 
 use confab_engine::store::postgres::PgStore;
 use confab_engine::store::{LogBody, Outcome, Store, Write};
@@ -234,44 +233,4 @@ async fn several_nodes_open_a_fresh_database_at_once() {
         store.close().await;
     }
     again.close().await;
-}
-
-/// Throughput of one node: batches of 300 posts over 100 rooms, one commit
-/// at a time. Run with `cargo test --release -p confab-engine --test
-/// store_contract -- --ignored --nocapture throughput`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a check"]
-async fn throughput_one_node_100_rooms() {
-    const ROOMS: usize = 100;
-    const BATCH: usize = 300;
-    const BATCHES: usize = 200;
-    let db = PgDatabase::create().await;
-    let store = db.open().await;
-    let users = users_in_rooms(&store, 20, ROOMS).await;
-    let mut rng = StdRng::seed_from_u64(7);
-    let started = Instant::now();
-    for b in 0..BATCHES {
-        let batch: Vec<Write> = (0..BATCH)
-            .map(|i| {
-                let sender = &users[rng.gen_range(0..users.len())];
-                let r = room(&format!("r{}", rng.gen_range(0..ROOMS)));
-                post_with(
-                    &r,
-                    sender,
-                    "a message of ordinary length, say forty-odd chars",
-                    &format!("b{b}-{i}"),
-                )
-            })
-            .collect();
-        let out = store.commit(&batch).await.expect("commit");
-        assert!(out.iter().all(|o| matches!(o, Outcome::Logged(_))));
-    }
-    let elapsed = started.elapsed();
-    let total = BATCH * BATCHES;
-    println!(
-        "{total} messages in {:.2?}: {:.0} messages/s",
-        elapsed,
-        total as f64 / elapsed.as_secs_f64()
-    );
-    store.close().await;
 }
