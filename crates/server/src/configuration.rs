@@ -48,8 +48,27 @@ pub struct Settings {
     /// bounded one keeps a stalled client from hiding megabytes in the
     /// kernel before its outbox shows it is not reading.
     pub socket_send_buffer: usize,
-    /// Mark the session cookie `Secure` (serve over HTTPS).
+    /// Always mark the session cookie `Secure` (it is anyway whenever the
+    /// request came over HTTPS, directly or through a trusted proxy).
     pub secure_cookie: bool,
+    /// Open WebSocket + SSE connections per user (0 = no limit).
+    pub max_connections_per_user: usize,
+    /// Open WebSocket + SSE connections per client address (0 = no limit).
+    pub max_connections_per_ip: usize,
+    /// HTTP requests per second per client address (0 = no limit);
+    /// `/healthz` and `/metrics` are exempt.
+    pub http_rate_limit: u32,
+    /// Burst allowance of the HTTP rate limit.
+    pub http_rate_burst: u32,
+    /// Sessions created per minute per client address (0 = no limit).
+    pub session_rate_limit: u32,
+    /// Rooms one user may create (0 = no limit).
+    pub max_rooms_per_user: u32,
+    /// Bytes one user may upload per rolling 24 hours (0 = no limit).
+    pub upload_quota_bytes: u64,
+    /// Seconds a session lives without being used (0 = forever); the
+    /// cookie's lifetime matches it.
+    pub session_ttl: u64,
 }
 
 impl Default for Settings {
@@ -72,6 +91,14 @@ impl Default for Settings {
             outbox_bytes: 512 * 1024,
             socket_send_buffer: 128 * 1024,
             secure_cookie: false,
+            max_connections_per_user: 20,
+            max_connections_per_ip: 1000,
+            http_rate_limit: 50,
+            http_rate_burst: 100,
+            session_rate_limit: 30,
+            max_rooms_per_user: 100,
+            upload_quota_bytes: 200 * 1024 * 1024,
+            session_ttl: 30 * 24 * 60 * 60,
         }
     }
 }
@@ -162,6 +189,48 @@ pub struct Cli {
     /// Built UI to serve at / (e.g. ./dist from `trunk build`).
     #[arg(long, env = "CONFAB_SITE_DIR")]
     pub site_dir: Option<PathBuf>,
+    /// Milliseconds between server pings [default: 15000].
+    #[arg(long, env = "CONFAB_HEARTBEAT_MS")]
+    pub heartbeat_ms: Option<u64>,
+    /// Close a connection silent this many milliseconds [default: 45000].
+    #[arg(long, env = "CONFAB_CLIENT_TIMEOUT_MS")]
+    pub client_timeout_ms: Option<u64>,
+    /// Frames queued per connection before it is closed (1013) [default: 1024].
+    #[arg(long, env = "CONFAB_OUTBOX_FRAMES")]
+    pub outbox_frames: Option<usize>,
+    /// Bytes queued per connection before it is closed (1013) [default: 524288].
+    #[arg(long, env = "CONFAB_OUTBOX_BYTES")]
+    pub outbox_bytes: Option<usize>,
+    /// Kernel send buffer per socket in bytes, 0 = OS default [default: 131072].
+    #[arg(long, env = "CONFAB_SOCKET_SEND_BUFFER")]
+    pub socket_send_buffer: Option<usize>,
+    /// Always mark the session cookie Secure [default: only over HTTPS].
+    #[arg(long, env = "CONFAB_SECURE_COOKIE")]
+    pub secure_cookie: Option<bool>,
+    /// Open WebSocket + SSE connections per user, 0 = unlimited [default: 20].
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS_PER_USER")]
+    pub max_connections_per_user: Option<usize>,
+    /// Open WebSocket + SSE connections per address, 0 = unlimited [default: 1000].
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS_PER_IP")]
+    pub max_connections_per_ip: Option<usize>,
+    /// HTTP requests per second per address, 0 = unlimited [default: 50].
+    #[arg(long, env = "CONFAB_HTTP_RATE_LIMIT")]
+    pub http_rate_limit: Option<u32>,
+    /// HTTP rate limit burst [default: 100].
+    #[arg(long, env = "CONFAB_HTTP_RATE_BURST")]
+    pub http_rate_burst: Option<u32>,
+    /// Sessions created per minute per address, 0 = unlimited [default: 30].
+    #[arg(long, env = "CONFAB_SESSION_RATE_LIMIT")]
+    pub session_rate_limit: Option<u32>,
+    /// Rooms one user may create, 0 = unlimited [default: 100].
+    #[arg(long, env = "CONFAB_MAX_ROOMS_PER_USER")]
+    pub max_rooms_per_user: Option<u32>,
+    /// Bytes a user may upload per rolling 24 h, 0 = unlimited [default: 209715200].
+    #[arg(long, env = "CONFAB_UPLOAD_QUOTA_BYTES")]
+    pub upload_quota_bytes: Option<u64>,
+    /// Seconds a session lives unused, 0 = forever [default: 2592000, 30 days].
+    #[arg(long, env = "CONFAB_SESSION_TTL")]
+    pub session_ttl: Option<u64>,
 }
 
 /// Why the configuration could not be loaded.
@@ -186,38 +255,44 @@ impl Cli {
             Some(path) => load_file(path)?,
             None => Settings::default(),
         };
-        if let Some(v) = self.listen {
-            s.listen = v;
+        // Flags (and their env variables) win over the file.
+        macro_rules! take {
+            ($($field:ident),* $(,)?) => {
+                $(if let Some(v) = self.$field { s.$field = v; })*
+            };
         }
-        if let Some(v) = self.data_dir {
-            s.data_dir = v;
+        macro_rules! take_some {
+            ($($field:ident),* $(,)?) => {
+                $(if let Some(v) = self.$field { s.$field = Some(v); })*
+            };
         }
-        if let Some(v) = self.database_url {
-            s.database_url = Some(v);
-        }
-        if let Some(v) = self.redis_url {
-            s.redis_url = Some(v);
-        }
-        if let Some(v) = self.uploads_dir {
-            s.uploads_dir = Some(v);
-        }
+        take!(
+            listen,
+            data_dir,
+            rate_limit,
+            rate_burst,
+            max_connections,
+            heartbeat_ms,
+            client_timeout_ms,
+            outbox_frames,
+            outbox_bytes,
+            socket_send_buffer,
+            secure_cookie,
+            max_connections_per_user,
+            max_connections_per_ip,
+            http_rate_limit,
+            http_rate_burst,
+            session_rate_limit,
+            max_rooms_per_user,
+            upload_quota_bytes,
+            session_ttl,
+        );
+        take_some!(database_url, redis_url, uploads_dir, site_dir);
         if !self.allowed_origins.is_empty() {
             s.allowed_origins = self.allowed_origins;
         }
         if !self.trusted_proxies.is_empty() {
             s.trusted_proxies = self.trusted_proxies;
-        }
-        if let Some(v) = self.rate_limit {
-            s.rate_limit = v;
-        }
-        if let Some(v) = self.rate_burst {
-            s.rate_burst = v;
-        }
-        if let Some(v) = self.max_connections {
-            s.max_connections = v;
-        }
-        if let Some(v) = self.site_dir {
-            s.site_dir = Some(v);
         }
         Ok(s)
     }
@@ -260,7 +335,21 @@ mod tests {
         assert_eq!(s.rate_limit, 7);
         assert_eq!(s.rate_burst, 40);
         assert_eq!(s.allowed_origins, vec!["http://a", "http://b"]);
+        assert_eq!(s.max_connections_per_user, 20);
         assert!(s.database_url().ends_with("data/confab.db"));
+        std::fs::write(&file, "max_connections_per_ip = 3\nsession_ttl = 60\n").unwrap();
+        let cli = Cli::parse_from([
+            "confab",
+            "--config",
+            file.to_str().unwrap(),
+            "--session-ttl",
+            "0",
+            "--upload-quota-bytes",
+            "0",
+        ]);
+        let s = cli.into_settings().unwrap();
+        assert_eq!((s.max_connections_per_ip, s.session_ttl), (3, 0));
+        assert_eq!(s.upload_quota_bytes, 0);
         std::fs::write(&file, "no_such_key = 1\n").unwrap();
         let cli = Cli::parse_from(["confab", "--config", file.to_str().unwrap()]);
         assert!(cli.into_settings().is_err());

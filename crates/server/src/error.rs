@@ -31,6 +31,15 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Too many requests; `retry_after` seconds go in `Retry-After`.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
+    #[error("{0}")]
+    TooManyConnections(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
+    #[error("{0}")]
+    TooManyRooms(String),
     /// The details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -57,6 +66,10 @@ impl AppError {
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::TooManyConnections(_) => ErrorCode::TooManyConnections,
+            Self::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            Self::TooManyRooms(_) => ErrorCode::TooManyRooms,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -87,7 +100,11 @@ impl ResponseError for AppError {
             Self::BadJson(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NameTaken(_) => StatusCode::CONFLICT,
-            Self::Forbidden(_) | Self::NotMember(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::NotMember(_) | Self::TooManyRooms(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::RateLimited { .. } | Self::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnknownUser(_) | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -97,6 +114,13 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut res = HttpResponse::build(self.status_code());
+        if let Self::RateLimited { retry_after, .. } = self {
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
+        }
+        res.json(self.body())
     }
 }

@@ -34,8 +34,15 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// HTTP: an upload that is not a supported image.
     UnsupportedMediaType,
-    /// HTTP: the server is at its connection limit.
+    /// The server is at its connection limit, or shutting down: try again.
     Unavailable,
+    /// HTTP 429: this user or address has as many open WebSocket and SSE
+    /// connections as it may.
+    TooManyConnections,
+    /// HTTP 413: the upload would take the user past their upload quota.
+    QuotaExceeded,
+    /// The user has created as many rooms as they may; nothing was created.
+    TooManyRooms,
 }
 
 impl ErrorCode {
@@ -56,6 +63,9 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable => "unavailable",
+            Self::TooManyConnections => "too_many_connections",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::TooManyRooms => "too_many_rooms",
         }
     }
 }
