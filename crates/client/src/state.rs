@@ -677,10 +677,17 @@ impl ChatState {
             ServerMsg::Presence {
                 room,
                 user,
+                users,
                 event,
                 members,
                 online,
-            } => self.presence(room, user, event, members, online, &mut out),
+            } => {
+                // Several users at once, or the one.
+                let users = if users.is_empty() { vec![user] } else { users };
+                for user in users {
+                    self.presence(room.clone(), user, event, members, online, &mut out);
+                }
+            }
             ServerMsg::Typing { room, user } => {
                 if !self.is_me(&user) {
                     if let Some(room) = self.rooms.get_mut(&room) {

@@ -540,6 +540,7 @@ fn presence_changes_members_and_counts() {
     let presence = |user: &str, event, members, online| ServerMsg::Presence {
         room: room("rust"),
         user: name(user),
+        users: Vec::new(),
         event,
         members,
         online,
@@ -576,6 +577,7 @@ fn presence_changes_members_and_counts() {
         ServerMsg::Presence {
             room: room("elsewhere"),
             user: name("bob"),
+            users: Vec::new(),
             event: PresenceEvent::Online,
             members: 9,
             online: 9,
@@ -583,6 +585,23 @@ fn presence_changes_members_and_counts() {
         T0,
     );
     assert!(!s.rooms.contains_key(&room("elsewhere")));
+
+    // Several users at once (a mass disconnect): every one of them.
+    s.apply(presence("carol", PresenceEvent::Joined, 3, 3), T0);
+    s.apply(
+        ServerMsg::Presence {
+            room: room("rust"),
+            user: name("bob"),
+            users: vec![name("bob"), name("carol")],
+            event: PresenceEvent::Offline,
+            members: 3,
+            online: 1,
+        },
+        T0,
+    );
+    let rust = &s.rooms[&room("rust")];
+    assert!(!rust.members["bob"].online && !rust.members["carol"].online);
+    assert_eq!((rust.member_count, rust.online_count), (3, 1));
 
     // Leaving on another device removes the room here.
     s.act(Action::Select(room("rust")), T0);

@@ -49,6 +49,8 @@ contract!(
     history_pages,
     blobs_round_trip,
     names_are_unique_by_key_and_sessions_work,
+    unused_rooms_are_removed_never_lobby_nor_kept_ones,
+    a_join_racing_the_removal_keeps_its_room,
 );
 
 #[path = "contract_support/cluster.rs"]
@@ -57,6 +59,11 @@ mod cluster;
 mod reads;
 
 use reads::*;
+
+#[path = "contract_support/cleanup.rs"]
+mod cleanup;
+
+use cleanup::*;
 
 async fn seq_and_pos_across_rooms_in_one_batch(store: &dyn Store) {
     let (a, b) = (user(store, "alice").await, user(store, "bob").await);

@@ -6,7 +6,10 @@
 //!   nothing after it arrived to reveal the hole;
 //! - the presence keeper: records this node's online users in the shared
 //!   presence record, refreshes the node's heartbeat and hands the hub a
-//!   snapshot of every live node, so users of a dead node go offline.
+//!   snapshot of every live node, so users of a dead node go offline;
+//! - the room sweeper: removes rooms that nothing keeps any more (no
+//!   member, no message, no setting), so joining and leaving throwaway
+//!   rooms does not grow the store for ever.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::hub::{Command, HubHandle, Request};
+use crate::metrics::Metrics;
 
 /// Log entries read per request.
 const FILL_LIMIT: u32 = 1000;
@@ -25,15 +29,22 @@ pub const POSITION_CHECK: Duration = Duration::from_secs(2);
 /// Queued hub requests at most (fills are coalesced by the hub).
 pub const REQUEST_QUEUE: usize = 4096;
 
+/// Rooms removed per store call; the sweep goes on while calls come back full.
+const SWEEP_BATCH: u32 = 500;
+
 pub fn spawn(
     store: Arc<dyn Store>,
     presence: Arc<dyn Presence>,
     hub: HubHandle,
     mut requests: mpsc::Receiver<Request>,
+    sweep: Option<(Duration, Arc<Metrics>)>,
 ) -> JoinHandle<()> {
     let (presence_tx, presence_rx) = mpsc::channel(REQUEST_QUEUE);
     let (fill_tx, fill_rx) = mpsc::channel::<i64>(REQUEST_QUEUE);
     let keeper = tokio::spawn(keep_presence(presence, hub.clone(), presence_rx));
+    // Stops with the reader: both end when the hub's requests do.
+    let sweeper =
+        sweep.map(|(every, metrics)| tokio::spawn(sweep_rooms(store.clone(), every, metrics)));
     let reader = tokio::spawn(read_log(store, hub, fill_rx));
     tokio::spawn(async move {
         while let Some(request) = requests.recv().await {
@@ -49,9 +60,42 @@ pub fn spawn(
         }
         drop(fill_tx);
         drop(presence_tx);
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
         let _ = reader.await;
         let _ = keeper.await;
     })
+}
+
+/// Every `every`, removes the rooms nothing keeps (see
+/// [`Store::remove_unused_rooms`]); a failure waits for the next round.
+async fn sweep_rooms(store: Arc<dyn Store>, every: Duration, metrics: Arc<Metrics>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match store.remove_unused_rooms(SWEEP_BATCH).await {
+                Ok(rooms) => {
+                    let n = rooms.len();
+                    metrics
+                        .rooms_removed
+                        .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                    if n > 0 {
+                        tracing::info!(rooms = n, "removed rooms nothing keeps");
+                    }
+                    if n < SWEEP_BATCH as usize {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot remove unused rooms; trying again later");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 async fn read_log(store: Arc<dyn Store>, hub: HubHandle, mut asks: mpsc::Receiver<i64>) {

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::error::AppError;
 use crate::hub::{Command, ConnId, HubHandle};
+use crate::metrics::Metrics;
 use crate::outbox::{Frame, Outbox};
 use crate::writer::{posted, Job, Reply, WriterHandle};
 
@@ -62,9 +63,25 @@ pub struct Chat {
     pub writer: WriterHandle,
     pub hub: HubHandle,
     pub broker: Arc<dyn Broker>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Chat {
+    /// Makes `user` a member of `room` and nothing more: no page, no member
+    /// list, no hub round trip. For callers whose answer does not show the
+    /// room (a new session joining `lobby`). The room's members still see
+    /// the user arrive: the committed membership is published like any.
+    pub async fn enter(&self, user: &User, room: RoomId) -> Result<(), AppError> {
+        let writes = vec![Write::Join {
+            room,
+            user: user.clone(),
+        }];
+        match self.writer.commit(writes).await? {
+            Outcome::Logged(_) | Outcome::Unchanged => Ok(()),
+            other => Err(AppError::Internal(format!("a join ended as {other:?}"))),
+        }
+    }
+
     /// Joins `room`; the answer is the `joined` frame. For a socket it is
     /// queued in its outbox before any live message of the room.
     pub async fn join(
@@ -164,13 +181,23 @@ impl Chat {
                     .await?
             }
         };
+        self.metrics
+            .joined_built
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let users = self.store.members(room).await?;
         let members_total = u32::try_from(users.len()).unwrap_or(u32::MAX);
-        let mut members = with_online(&self.hub, users).await?;
-        // Who is online matters most; the rest pages over REST.
-        members.sort_by_key(|m| (!m.online, m.name.key()));
-        members.truncate(MAX_JOINED_MEMBERS);
-        members.sort_by_key(|m| m.name.key());
+        let members = with_online(&self.hub, users).await?;
+        // Who is online matters most; the rest pages over REST. The store
+        // lists members by case-folded name, so a stable partition keeps
+        // each half in that order without sorting (or case-folding) them.
+        let (online, offline): (Vec<Member>, Vec<Member>) =
+            members.into_iter().partition(|m| m.online);
+        let mut members: Vec<Member> = online
+            .into_iter()
+            .chain(offline)
+            .take(MAX_JOINED_MEMBERS)
+            .collect();
+        members.sort_by_cached_key(|m| m.name.key());
         let latest_seq = page
             .messages
             .last()

@@ -69,6 +69,9 @@ pub struct Settings {
     /// Seconds a session lives without being used (0 = forever); the
     /// cookie's lifetime matches it.
     pub session_ttl: u64,
+    /// Milliseconds between sweeps that remove rooms nothing keeps (no
+    /// member, no message, no setting; never `lobby`); 0 = never.
+    pub room_sweep_ms: u64,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
             max_rooms_per_user: 100,
             upload_quota_bytes: 200 * 1024 * 1024,
             session_ttl: 30 * 24 * 60 * 60,
+            room_sweep_ms: 60_000,
         }
     }
 }
@@ -120,6 +124,11 @@ impl Settings {
     /// Silence after which a socket is dropped (at least 10 ms).
     pub fn client_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.client_timeout_ms.max(10))
+    }
+
+    /// Time between room sweeps, or `None` when they are off.
+    pub fn room_sweep(&self) -> Option<std::time::Duration> {
+        (self.room_sweep_ms > 0).then(|| std::time::Duration::from_millis(self.room_sweep_ms))
     }
 
     /// Whether the database is PostgreSQL (else SQLite).
@@ -231,6 +240,9 @@ pub struct Cli {
     /// Seconds a session lives unused, 0 = forever [default: 2592000, 30 days].
     #[arg(long, env = "CONFAB_SESSION_TTL")]
     pub session_ttl: Option<u64>,
+    /// Milliseconds between sweeps removing rooms nothing keeps, 0 = never [default: 60000].
+    #[arg(long, env = "CONFAB_ROOM_SWEEP_MS")]
+    pub room_sweep_ms: Option<u64>,
 }
 
 /// Why the configuration could not be loaded.
@@ -286,6 +298,7 @@ impl Cli {
             max_rooms_per_user,
             upload_quota_bytes,
             session_ttl,
+            room_sweep_ms,
         );
         take_some!(database_url, redis_url, uploads_dir, site_dir);
         if !self.allowed_origins.is_empty() {

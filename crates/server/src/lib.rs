@@ -40,6 +40,7 @@ pub mod image_kind;
 pub mod metrics;
 pub mod origin;
 pub mod outbox;
+pub mod peer;
 pub mod rate_limit;
 pub mod routes;
 pub mod socket;

@@ -33,6 +33,20 @@ pub struct Metrics {
     pub delivery_lag_micros: AtomicU64,
     pub delivery_lag_count: AtomicU64,
     pub delivery_lag_max_micros: AtomicU64,
+    /// Bytes waiting in every connection's outbox together.
+    pub outbox_bytes: AtomicI64,
+    /// What the hub keeps in memory (set by the hub after each turn):
+    /// rooms some local connection is in, users with a local connection,
+    /// users online anywhere, rooms with an online count.
+    pub hub_rooms: AtomicI64,
+    pub hub_users: AtomicI64,
+    pub hub_online_users: AtomicI64,
+    pub hub_online_rooms: AtomicI64,
+    /// `joined` replies built (each reads a page and the member list).
+    pub joined_built: AtomicU64,
+    /// Rooms removed because nothing kept them (no members, messages or
+    /// settings).
+    pub rooms_removed: AtomicU64,
     store_latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     store_latency_count: AtomicU64,
     store_latency_micros: AtomicU64,
@@ -173,6 +187,47 @@ impl Metrics {
         let sum = self.store_latency_micros.load(Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "confab_store_latency_seconds_sum {sum}");
         let _ = writeln!(out, "confab_store_latency_seconds_count {count}");
+        for (name, help, v) in [
+            (
+                "confab_outbox_bytes",
+                "Bytes queued in all connections' outboxes.",
+                &self.outbox_bytes,
+            ),
+            (
+                "confab_hub_rooms",
+                "Rooms the hub routes (some local connection is in them).",
+                &self.hub_rooms,
+            ),
+            (
+                "confab_hub_users",
+                "Users with a connection on this node.",
+                &self.hub_users,
+            ),
+            (
+                "confab_hub_online_users",
+                "Users online anywhere in the cluster, as this node sees them.",
+                &self.hub_online_users,
+            ),
+            (
+                "confab_hub_online_rooms",
+                "Rooms with members online, as this node counts them.",
+                &self.hub_online_rooms,
+            ),
+        ] {
+            gauge(&mut out, name, help, v.load(Relaxed));
+        }
+        counter(
+            &mut out,
+            "confab_joined_built_total",
+            "`joined` replies built (a page of messages and the member list).",
+            self.joined_built.load(Relaxed),
+        );
+        counter(
+            &mut out,
+            "confab_rooms_removed_total",
+            "Rooms removed because no member, message or setting kept them.",
+            self.rooms_removed.load(Relaxed),
+        );
         gauge(&mut out, "confab_up", "The server is running.", 1);
         out
     }

@@ -7,11 +7,14 @@
 //! nothing either: it resumes with `join` + `since` when it reconnects.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytestring::ByteString;
 use confab_shared::ServerMsg;
 use tokio::sync::{watch, Notify};
+
+use crate::metrics::Metrics;
 
 /// One serialized server frame. Cloning shares the bytes, so a broadcast
 /// serializes once however many recipients it has.
@@ -87,6 +90,8 @@ struct Inner {
     close_tx: watch::Sender<Option<CloseReason>>,
     max_frames: usize,
     max_bytes: usize,
+    /// Where queued bytes and overflows are counted (none in unit tests).
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Inner {
@@ -97,12 +102,28 @@ impl Inner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Moves the server-wide count of queued bytes.
+    fn count_bytes(&self, delta: i64) {
+        if let Some(m) = &self.metrics {
+            m.outbox_bytes.fetch_add(delta, Relaxed);
+        }
+    }
+
     fn close(&self, state: &mut State, reason: CloseReason) {
         if state.closing.is_none() {
             state.closing = Some(reason);
             if !reason.drains() {
                 state.frames.clear();
+                self.count_bytes(-(state.bytes as i64));
                 state.bytes = 0;
+            }
+            // Counted here, where it happens once per connection, whoever
+            // overflowed it (the hub's broadcast or the connection's own
+            // replies) and however often the hub tries again afterwards.
+            if reason == CloseReason::Overflow {
+                if let Some(m) = &self.metrics {
+                    m.slow_consumers_closed.fetch_add(1, Relaxed);
+                }
             }
             self.close_tx.send_replace(Some(reason));
             self.ready.notify_one();
@@ -122,8 +143,25 @@ pub struct OutboxReceiver {
     close_rx: watch::Receiver<Option<CloseReason>>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let state = self.lock();
+        self.count_bytes(-(state.bytes as i64));
+    }
+}
+
 /// A new outbox holding at most `max_frames` frames and `max_bytes` bytes.
 pub fn outbox(max_frames: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
+    outbox_counted(max_frames, max_bytes, None)
+}
+
+/// [`outbox`] whose queued bytes (`confab_outbox_bytes`) and overflow
+/// (`confab_slow_consumers_closed_total`) are counted in `metrics`.
+pub fn outbox_counted(
+    max_frames: usize,
+    max_bytes: usize,
+    metrics: Option<Arc<Metrics>>,
+) -> (Outbox, OutboxReceiver) {
     let (close_tx, close_rx) = watch::channel(None);
     let inner = Arc::new(Inner {
         state: Mutex::new(State {
@@ -135,6 +173,7 @@ pub fn outbox(max_frames: usize, max_bytes: usize) -> (Outbox, OutboxReceiver) {
         close_tx,
         max_frames: max_frames.max(1),
         max_bytes: max_bytes.max(1),
+        metrics,
     });
     (
         Outbox {
@@ -161,6 +200,7 @@ impl Outbox {
         }
         state.bytes += weight;
         state.frames.push_back(frame);
+        self.inner.count_bytes(weight as i64);
         drop(state);
         self.inner.ready.notify_one();
         Ok(())
@@ -180,6 +220,11 @@ impl Outbox {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether the outbox is closing (the connection is on its way out).
+    pub fn is_closing(&self) -> bool {
+        self.inner.lock().closing.is_some()
+    }
 }
 
 impl OutboxReceiver {
@@ -194,6 +239,7 @@ impl OutboxReceiver {
                 }
                 if let Some(frame) = state.frames.pop_front() {
                     state.bytes -= frame.weight();
+                    self.inner.count_bytes(-(frame.weight() as i64));
                     return Next::Send(frame);
                 }
                 if let Some(reason) = state.closing {
@@ -245,6 +291,32 @@ mod tests {
         ));
         assert_eq!(tx.push(frame("d")), Err(Closed));
         assert_eq!(rx.aborted().await, CloseReason::Overflow);
+    }
+
+    #[tokio::test]
+    async fn counts_queued_bytes_and_each_overflow_once() {
+        let metrics = Arc::new(Metrics::default());
+        let (tx, mut rx) = outbox_counted(2, 1 << 20, Some(metrics.clone()));
+        let one = frame("a");
+        let weight = one.json.len() as i64;
+        tx.push(one).unwrap();
+        tx.push(frame("b")).unwrap();
+        assert_eq!(metrics.outbox_bytes.load(Relaxed), 2 * weight);
+        assert!(matches!(rx.next().await, Next::Send(_)));
+        assert_eq!(metrics.outbox_bytes.load(Relaxed), weight);
+        tx.push(frame("c")).unwrap();
+        for _ in 0..5 {
+            assert_eq!(tx.push(frame("d")), Err(Closed));
+        }
+        tx.close(CloseReason::Overflow);
+        assert_eq!(metrics.slow_consumers_closed.load(Relaxed), 1);
+        assert_eq!(metrics.outbox_bytes.load(Relaxed), 0);
+        // Frames left in a closing outbox are given back when it goes.
+        let (tx, rx) = outbox_counted(10, 1 << 20, Some(metrics.clone()));
+        tx.push(frame("e")).unwrap();
+        tx.close(CloseReason::Shutdown);
+        drop((tx, rx));
+        assert_eq!(metrics.outbox_bytes.load(Relaxed), 0);
     }
 
     #[tokio::test]

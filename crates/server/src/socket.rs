@@ -1,16 +1,25 @@
-//! One WebSocket connection: a single `select!` loop over frames from the
-//! client, frames from the hub (its outbox) and the heartbeat. Whatever ends
-//! the loop, the cleanup after it always runs: the hub forgets the
-//! connection (presence goes offline with the user's last one) and the
-//! socket is closed with the right code.
+//! One WebSocket connection, in two tasks: the reader (this one) takes
+//! frames from the client, answers them into the connection's outbox and
+//! sends the heartbeat; the writer takes the outbox to the wire. The reader
+//! never waits for the client to read, so a client that keeps asking
+//! without reading fills its own bounded outbox and is closed (1013) like
+//! any slow client, instead of stalling the loop with its memory held.
+//! Whatever ends the connection, the cleanup after it always runs: the hub
+//! forgets the connection (presence goes offline with the user's last one),
+//! the close handshake is done and the TCP connection is closed at once.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
+use actix_ws::{
+    AggregatedMessage, AggregatedMessageStream, CloseCode, Item, ProtocolError, Session,
+};
+use bytestring::ByteString;
 use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
+use futures_util::FutureExt as _;
 use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};
 
 use crate::chat::{Asker, Chat, Post, Target};
@@ -19,11 +28,16 @@ use crate::history::{mark_read, read_history, HistoryQuery};
 use crate::hub::{ConnId, HubHandle};
 use crate::metrics::Metrics;
 use crate::outbox::{CloseReason, Frame, Next, Outbox, OutboxReceiver};
+use crate::peer::PeerSocket;
 use crate::rate_limit::RateLimiter;
 use confab_engine::store::Store;
 
 /// How long a close frame may wait for a client that stopped reading.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the server waits for the client's answer to its close frame.
+const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
+/// Text messages longer than this go out in fragments of this size.
+const FRAGMENT: usize = 16 * 1024;
 
 /// Everything one connection needs besides its socket.
 pub struct SocketContext {
@@ -42,6 +56,8 @@ pub struct SocketContext {
     pub heartbeat: Duration,
     pub client_timeout: Duration,
     pub limiter: RateLimiter,
+    /// The TCP connection, to end it right after the close handshake.
+    pub peer: Option<PeerSocket>,
     /// Held for as long as the connection lives (`max_connections`).
     pub _permit: OwnedSemaphorePermit,
 }
@@ -50,8 +66,10 @@ pub struct SocketContext {
 enum Ending {
     /// The peer is gone; nothing more can be sent.
     Gone,
-    /// Close with this code.
+    /// The server closes with this code, and waits for the client's answer.
     Close(actix_ws::CloseReason),
+    /// The client closed: answer its close frame; the handshake is done.
+    Answer(actix_ws::CloseReason),
 }
 
 fn close(code: CloseCode, why: &str) -> Ending {
@@ -69,31 +87,77 @@ fn close_for(reason: CloseReason) -> Ending {
     }
 }
 
+/// The writer: the outbox to the wire, until the outbox closes or the
+/// client is gone. A write the client does not take blocks only this task;
+/// an overflow behind it abandons the write.
+async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Ending {
+    loop {
+        match outbox.next().await {
+            Next::Send(frame) => {
+                tokio::select! {
+                    sent = send_text(&mut session, frame.json) => if sent.is_err() { return Ending::Gone },
+                    reason = outbox.aborted() => return close_for(reason),
+                }
+            }
+            Next::Close(reason) => return close_for(reason),
+        }
+    }
+}
+
+/// Sends one text message; a long one (a page of history) in fragments of
+/// [`FRAGMENT`] bytes. actix-ws queues up to 32 messages per connection
+/// between this task and the wire, unbounded in bytes: fragments keep what
+/// waits there for a client that stopped reading near 32 x 16 KiB, where
+/// whole pages could hold megabytes beyond the outbox's bound.
+async fn send_text(session: &mut Session, json: ByteString) -> Result<(), actix_ws::Closed> {
+    if json.len() <= FRAGMENT {
+        return session.text(json).await;
+    }
+    let bytes = json.into_bytes();
+    let last = (bytes.len() - 1) / FRAGMENT;
+    for i in 0..=last {
+        let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+        let item = match i {
+            0 => Item::FirstText(part),
+            i if i == last => Item::Last(part),
+            _ => Item::Continue(part),
+        };
+        session.continuation(item).await?;
+    }
+    Ok(())
+}
+
+/// Queues a ping or pong unless the wire is full (the client is not
+/// reading: the heartbeat's timeout or the outbox decides then); `false`
+/// if the connection is gone.
+fn control(session: &mut Session, pong: Option<&[u8]>) -> bool {
+    let sent = match pong {
+        Some(bytes) => session.pong(bytes).now_or_never(),
+        None => session.ping(b"").now_or_never(),
+    };
+    !matches!(sent, Some(Err(_)))
+}
+
 pub async fn run(
     mut ctx: SocketContext,
     mut session: Session,
     mut stream: AggregatedMessageStream,
-    mut outbox: OutboxReceiver,
+    outbox: OutboxReceiver,
 ) {
     ctx.metrics.ws_connections.fetch_add(1, Relaxed);
     ctx.metrics.connections_total.fetch_add(1, Relaxed);
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
+    let mut writer: JoinHandle<Ending> = tokio::spawn(write_out(session.clone(), outbox));
+    let mut writer_done = false;
     let mut last_heard = Instant::now();
     let mut heartbeat = interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);
     let ending = loop {
         tokio::select! {
-            next = outbox.next() => match next {
-                Next::Send(frame) => {
-                    // A client that stopped reading blocks this write; the
-                    // hub then overflows the outbox and we must give up.
-                    tokio::select! {
-                        sent = session.text(frame.json) => if sent.is_err() { break Ending::Gone },
-                        reason = outbox.aborted() => break close_for(reason),
-                    }
-                }
-                Next::Close(reason) => break close_for(reason),
-            },
+            written = &mut writer, if !writer_done => {
+                writer_done = true;
+                break written.unwrap_or(Ending::Gone);
+            }
             item = stream.recv() => {
                 let Some(item) = item else { break Ending::Gone };
                 last_heard = Instant::now();
@@ -111,13 +175,13 @@ pub async fn run(
                         ));
                     }
                     Ok(AggregatedMessage::Ping(bytes)) => {
-                        if session.pong(&bytes).await.is_err() {
+                        if !control(&mut session, Some(&bytes[..])) {
                             break Ending::Gone;
                         }
                     }
                     Ok(AggregatedMessage::Pong(_)) => {}
                     Ok(AggregatedMessage::Close(reason)) => {
-                        break Ending::Close(reason.unwrap_or_else(|| CloseCode::Normal.into()));
+                        break Ending::Answer(reason.unwrap_or_else(|| CloseCode::Normal.into()));
                     }
                     Err(ProtocolError::Overflow) => {
                         break close(CloseCode::Size, "frame larger than 64 KiB");
@@ -135,24 +199,55 @@ pub async fn run(
                 if last_heard.elapsed() > ctx.client_timeout {
                     break close(CloseCode::Policy, "no answer to pings");
                 }
-                if session.ping(b"").await.is_err() {
+                if !control(&mut session, None) {
                     break Ending::Gone;
                 }
             }
         }
     };
+    // The close frame must be the last one: stop the writer first.
+    if !writer_done {
+        writer.abort();
+        let _ = writer.await;
+    }
 
     ctx.hub.disconnect(ctx.conn).await;
     ctx.metrics.ws_connections.fetch_sub(1, Relaxed);
     let code = match ending {
-        Ending::Close(reason) => {
+        Ending::Answer(reason) => {
             let code = u16::from(reason.code);
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, session.close(Some(reason))).await;
             Some(code)
         }
+        Ending::Close(reason) => {
+            let code = u16::from(reason.code);
+            let sent = tokio::time::timeout(CLOSE_TIMEOUT, session.close(Some(reason))).await;
+            if matches!(sent, Ok(Ok(()))) {
+                await_close_reply(&mut stream).await;
+            }
+            Some(code)
+        }
         Ending::Gone => None,
     };
+    // The handshake is over (or cannot happen): end the TCP connection now
+    // instead of leaving it to linger until the client gives up on it.
+    if let Some(peer) = &ctx.peer {
+        peer.end();
+    }
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, ?code, "websocket closed");
+}
+
+/// Reads until the client answers the server's close frame (or goes, or
+/// takes too long), so the close handshake completes before TCP ends.
+async fn await_close_reply(stream: &mut AggregatedMessageStream) {
+    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
+        while let Some(item) = stream.recv().await {
+            if matches!(item, Ok(AggregatedMessage::Close(_)) | Err(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 impl SocketContext {

@@ -132,13 +132,16 @@ impl Application {
         let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(background::REQUEST_QUEUE);
         let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
         let (writer, writer_task) = writer::spawn(store.clone(), broker.clone(), metrics.clone());
-        let background = background::spawn(store.clone(), presence, hub.clone(), requests_rx);
+        let sweep = settings.room_sweep().map(|every| (every, metrics.clone()));
+        let background =
+            background::spawn(store.clone(), presence, hub.clone(), requests_rx, sweep);
         tracing::info!(%node, "node started");
         let chat = Chat {
             store: store.clone(),
             writer,
             hub: hub.clone(),
             broker: broker.clone(),
+            metrics: metrics.clone(),
         };
         let state = web::Data::new(AppState {
             store,
@@ -191,11 +194,13 @@ impl Application {
                 .app_data(app_state.clone())
                 .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))
         })
-        .on_connect(move |conn, _| {
-            if send_buffer > 0 {
-                if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        .on_connect(move |conn, data| {
+            if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                if send_buffer > 0 {
                     let _ = socket2::SockRef::from(stream).set_send_buffer_size(send_buffer);
                 }
+                // A WebSocket ends its TCP connection itself (see `peer`).
+                data.insert(crate::peer::PeerFd::of(stream));
             }
         })
         .listen(listener)?

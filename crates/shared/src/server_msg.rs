@@ -56,10 +56,15 @@ pub enum ServerMsg {
         client_id: Option<ClientId>,
         message: Message,
     },
-    /// Membership or online state changed.
+    /// Membership or online state changed. `online`/`offline` of several
+    /// users at once (a mass disconnect) come in one frame: `users` lists
+    /// them all, `user` being the first; for one user `users` is empty and
+    /// left out of the JSON.
     Presence {
         room: RoomId,
         user: UserName,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        users: Vec<UserName>,
         event: PresenceEvent,
         members: u32,
         online: u32,
@@ -105,6 +110,16 @@ impl ServerMsg {
             Self::History { .. } => "history",
             Self::Notification { .. } => "notification",
             Self::Error { .. } => "error",
+        }
+    }
+
+    /// Every user a `presence` frame is about (`users`, or else `user`);
+    /// empty for other frames.
+    pub fn presence_users(&self) -> Vec<&UserName> {
+        match self {
+            Self::Presence { user, users, .. } if users.is_empty() => vec![user],
+            Self::Presence { users, .. } => users.iter().collect(),
+            _ => Vec::new(),
         }
     }
 

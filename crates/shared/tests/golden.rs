@@ -159,11 +159,23 @@ fn server_frames() {
         ServerMsg::Presence {
             room: room("lobby"),
             user: name("bob"),
+            users: Vec::new(),
             event: PresenceEvent::Online,
             members: 3,
             online: 2,
         },
         r#"{"type":"presence","room":"lobby","user":"bob","event":"online","members":3,"online":2}"#,
+    );
+    golden(
+        ServerMsg::Presence {
+            room: room("lobby"),
+            user: name("bob"),
+            users: vec![name("bob"), name("carol")],
+            event: PresenceEvent::Offline,
+            members: 3,
+            online: 0,
+        },
+        r#"{"type":"presence","room":"lobby","user":"bob","users":["bob","carol"],"event":"offline","members":3,"online":0}"#,
     );
     for (event, tag) in [
         (PresenceEvent::Joined, "joined"),

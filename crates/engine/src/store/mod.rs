@@ -207,6 +207,13 @@ pub trait Store: Send + Sync + 'static {
         pos: i64,
         limit: u32,
     ) -> StoreResult<Vec<(i64, Message)>>;
+    /// Removes at most `limit` rooms that nothing keeps: no member, no
+    /// message and no setting (none exist yet; a creator alone keeps no
+    /// room), never `lobby`; returns them. The conditions are checked under
+    /// the rooms' write lock in the same transaction as the delete, so a
+    /// membership committed at the same moment keeps its room (and a join
+    /// that finds its room removed creates it again).
+    async fn remove_unused_rooms(&self, limit: u32) -> StoreResult<Vec<RoomId>>;
     /// Keeps an uploaded file in the database, under a server-chosen name.
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()>;
     async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>>;

@@ -68,8 +68,10 @@ async fn listener(
                 }
                 last_recv = now;
             }
-            Incoming::Frame(ServerMsg::Presence { user, event, .. })
-                if !is_ready && event == PresenceEvent::Online && user.as_str() == sender =>
+            Incoming::Frame(msg @ ServerMsg::Presence { event, .. })
+                if !is_ready
+                    && event == PresenceEvent::Online
+                    && msg.presence_users().iter().any(|u| u.as_str() == sender) =>
             {
                 is_ready = true;
                 ready.fetch_add(1, Ordering::Relaxed);

@@ -27,8 +27,10 @@ async fn drain(
             _ = stop.wait_for(|s| *s) => return (ws, None),
         };
         match incoming {
-            Incoming::Frame(ServerMsg::Presence { user, event, .. })
-                if !is_ready && event == PresenceEvent::Online && user.as_str() == marker =>
+            Incoming::Frame(msg @ ServerMsg::Presence { event, .. })
+                if !is_ready
+                    && event == PresenceEvent::Online
+                    && msg.presence_users().iter().any(|u| u.as_str() == marker) =>
             {
                 is_ready = true;
                 ready.fetch_add(1, Ordering::Relaxed);

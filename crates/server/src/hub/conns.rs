@@ -60,7 +60,17 @@ impl Hub {
         let Some(gone) = self.conns.remove(&conn) else {
             return;
         };
+        // Rooms it was joining are routed for nobody else, perhaps.
+        let joining: Vec<RoomId> = self
+            .pending_joins
+            .iter()
+            .filter(|(c, _)| *c == conn)
+            .map(|(_, room)| room.clone())
+            .collect();
         self.pending_joins.retain(|(c, _)| *c != conn);
+        for room in &joining {
+            self.drop_route_if_unused(room);
+        }
         let Some(local) = self.users.get_mut(&gone.user_id) else {
             return;
         };
@@ -153,5 +163,32 @@ impl Hub {
             self.push_to(conn, frame);
         }
         true
+    }
+
+    /// Forgets the connections whose outbox overflowed, one after the
+    /// other: a disconnect only publishes presence (delivered on a later
+    /// turn), so one eviction never triggers the next recursively. The
+    /// outbox counts the overflow (once per connection).
+    pub(super) fn drain_evictions(&mut self) {
+        while let Some(conn) = self.evictions.pop_front() {
+            self.evicting.remove(&conn);
+            if let Some(c) = self.conns.get(&conn) {
+                c.outbox.close(crate::outbox::CloseReason::Overflow);
+                tracing::warn!(conn, "closing a connection that cannot keep up (1013)");
+                self.disconnect(conn);
+            }
+        }
+    }
+
+    /// Publishes the sizes of what the hub keeps, so `/metrics` shows that
+    /// they follow the live connections and do not only grow.
+    pub(super) fn count_cached(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let len = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.metrics.hub_rooms.store(len(self.rooms.len()), Relaxed);
+        self.metrics.hub_users.store(len(self.users.len()), Relaxed);
+        let (users, rooms) = self.view.sizes();
+        self.metrics.hub_online_users.store(len(users), Relaxed);
+        self.metrics.hub_online_rooms.store(len(rooms), Relaxed);
     }
 }

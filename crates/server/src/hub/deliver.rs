@@ -10,7 +10,6 @@ use confab_shared::{
 };
 
 use super::order::Arrival;
-use super::view::Change;
 use super::{ConnId, Hub, RECENT_FRAMES};
 use crate::outbox::Frame;
 
@@ -89,7 +88,7 @@ impl Hub {
             }
             if c.outbox.push(frame.clone()).is_ok() {
                 sent += 1;
-            } else {
+            } else if self.evicting.insert(*conn) {
                 self.evictions.push_back(*conn);
             }
         }
@@ -145,6 +144,7 @@ impl Hub {
             },
             members,
             online: self.view.room_online(room),
+            users: Vec::new(),
         });
         // A conversation's first message makes both members: nothing to
         // announce there.
@@ -167,28 +167,6 @@ impl Hub {
             pos: None,
         };
         self.deliver_to_room(room, &frame, None, Some(user_id));
-    }
-
-    /// A user came online or went offline cluster-wide: tell their rooms.
-    pub(super) fn presence_changed(&mut self, change: Change) {
-        let event = if change.online {
-            PresenceEvent::Online
-        } else {
-            PresenceEvent::Offline
-        };
-        for room in &change.rooms {
-            let Some(route) = self.rooms.get(room) else {
-                continue;
-            };
-            let frame = Frame::new(&ServerMsg::Presence {
-                room: room.clone(),
-                user: change.user.name.clone(),
-                event,
-                members: route.members,
-                online: self.view.room_online(room),
-            });
-            self.deliver_to_room(room, &frame, None, Some(&change.user.id));
-        }
     }
 
     /// Pushes `frame` to every local connection in `room` but `skip` and
@@ -216,7 +194,7 @@ impl Hub {
             }
             if c.outbox.push(frame.clone()).is_ok() {
                 sent += 1;
-            } else {
+            } else if self.evicting.insert(*conn) {
                 self.evictions.push_back(*conn);
             }
         }
@@ -229,7 +207,7 @@ impl Hub {
         };
         if c.outbox.push(frame.clone()).is_ok() {
             self.metrics.frames_out.fetch_add(1, Relaxed);
-        } else {
+        } else if self.evicting.insert(conn) {
             self.evictions.push_back(conn);
         }
     }

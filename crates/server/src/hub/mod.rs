@@ -18,6 +18,7 @@ mod conns;
 mod deliver;
 mod handle;
 mod order;
+mod presence;
 mod view;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -41,6 +42,8 @@ const QUEUE_CAPACITY: usize = 8192;
 /// Recent message frames kept per room, to bring a joining connection from
 /// its `joined` page up to what the hub has delivered.
 const RECENT_FRAMES: usize = 128;
+/// Broker deliveries taken in one turn at most, beyond the first.
+const BUS_BATCH: usize = 1024;
 /// How often the hub looks for holes that have been open too long.
 const TICK: Duration = Duration::from_millis(25);
 
@@ -79,6 +82,8 @@ pub fn spawn(
         store_at: None,
         view: View::default(),
         evictions: VecDeque::new(),
+        evicting: HashSet::new(),
+        pending_presence: Vec::new(),
     };
     (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
 }
@@ -128,6 +133,11 @@ struct Hub {
     view: View,
     /// Connections whose outbox overflowed, closed one at a time.
     evictions: VecDeque<ConnId>,
+    /// The connections in `evictions`: each is queued once, however many
+    /// frames it refuses before its turn.
+    evicting: HashSet<ConnId>,
+    /// Online/offline changes of this turn, announced together at its end.
+    pending_presence: Vec<view::Change>,
 }
 
 impl Hub {
@@ -149,14 +159,33 @@ impl Hub {
                     }
                     self.handle(cmd);
                 }
-                delivery = bus.recv() => match delivery {
-                    Ok(Delivery::Event(event)) => self.on_event(&event.node, &event.body),
-                    Ok(Delivery::Lost) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                        self.metrics.broker_lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        self.request_fill(true);
+                delivery = bus.recv() => {
+                    if !self.on_delivery(delivery) {
+                        break;
                     }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
+                    // What else is queued joins this turn, so a burst (many
+                    // users going offline at once) is announced together.
+                    let mut closed = false;
+                    for _ in 0..BUS_BATCH {
+                        let delivery = match bus.try_recv() {
+                            Ok(d) => Ok(d),
+                            Err(broadcast::error::TryRecvError::Empty) => break,
+                            Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                                Err(broadcast::error::RecvError::Lagged(n))
+                            }
+                            Err(broadcast::error::TryRecvError::Closed) => {
+                                Err(broadcast::error::RecvError::Closed)
+                            }
+                        };
+                        if !self.on_delivery(delivery) {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    if closed {
+                        break;
+                    }
+                }
                 _ = tick.tick() => {
                     if self.order.hole_overdue(Instant::now()) {
                         self.request_fill(false);
@@ -164,6 +193,8 @@ impl Hub {
                 }
             }
             self.drain_evictions();
+            self.flush_presence();
+            self.count_cached();
         }
         self.close_all();
     }
@@ -245,6 +276,21 @@ impl Hub {
             // A connection already gone (evicted while it asked).
             Command::Joining { .. } | Command::Shutdown { .. } => {}
         }
+    }
+
+    /// One delivery from the broker; false once the broker is gone.
+    fn on_delivery(&mut self, delivery: Result<Delivery, broadcast::error::RecvError>) -> bool {
+        match delivery {
+            Ok(Delivery::Event(event)) => self.on_event(&event.node, &event.body),
+            Ok(Delivery::Lost) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                self.metrics
+                    .broker_lost
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.request_fill(true);
+            }
+            Err(broadcast::error::RecvError::Closed) => return false,
+        }
+        true
     }
 
     fn on_event(&mut self, node: &NodeId, body: &BusBody) {
@@ -338,18 +384,5 @@ impl Hub {
         self.conns.clear();
         self.users.clear();
         self.rooms.clear();
-    }
-
-    fn drain_evictions(&mut self) {
-        while let Some(conn) = self.evictions.pop_front() {
-            if let Some(c) = self.conns.get(&conn) {
-                c.outbox.close(crate::outbox::CloseReason::Overflow);
-                self.metrics
-                    .slow_consumers_closed
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::warn!(conn, "closing a connection that cannot keep up (1013)");
-                self.disconnect(conn);
-            }
-        }
     }
 }

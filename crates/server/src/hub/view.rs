@@ -107,8 +107,16 @@ impl View {
         } else if seen.rooms.remove(room) {
             if let Some(n) = self.room_online.get_mut(room) {
                 *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.room_online.remove(room);
+                }
             }
         }
+    }
+
+    /// How many users and rooms the view keeps.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.users.len(), self.room_online.len())
     }
 
     /// Brings the view in line with the shared record, for every node but
@@ -198,5 +206,7 @@ mod tests {
         assert!(view.is_online("id-bo"));
         view.member("id-bo", &lobby, false);
         assert_eq!(view.room_online(&lobby), 0);
+        // Nothing is kept for a room nobody online is in.
+        assert_eq!(view.sizes(), (1, 0));
     }
 }

@@ -114,7 +114,11 @@ async fn open_connection(
         .clone()
         .try_acquire_owned()
         .map_err(|_| AppError::Unavailable("too many connections; try again soon".into()))?;
-    let (outbox, receiver) = crate::outbox::outbox(settings.outbox_frames, settings.outbox_bytes);
+    let (outbox, receiver) = crate::outbox::outbox_counted(
+        settings.outbox_frames,
+        settings.outbox_bytes,
+        Some(state.metrics.clone()),
+    );
     let conn = state.hub.next_conn_id();
     // Read here, so the hub never waits for the store.
     let rooms = state.store.memberships(&user.id).await?;

@@ -68,8 +68,9 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user = %user.name, "new user");
-    // Everyone starts in the lobby; through the hub, so its members see them arrive.
-    state.chat.join(&user, RoomId::lobby(), None, None).await?;
+    // Everyone starts in the lobby. Only the membership is committed (the
+    // answer shows no room); its members see them arrive from the log.
+    state.chat.enter(&user, RoomId::lobby()).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&token, secure))
         .json(SessionReply { token, user }))

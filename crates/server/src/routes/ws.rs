@@ -39,6 +39,7 @@ pub async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
+    let peer = crate::peer::PeerSocket::of(&req);
     let opened = open_connection(&req, &state, &me.user).await?;
     let ctx = SocketContext {
         conn: opened.conn,
@@ -52,6 +53,7 @@ pub async fn upgrade(
         heartbeat: settings.heartbeat(),
         client_timeout: settings.client_timeout(),
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
+        peer,
         _permit: opened.permit,
     };
     actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver));

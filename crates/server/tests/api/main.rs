@@ -4,10 +4,13 @@
 
 mod bad_input;
 mod big_replies;
+mod cleanup;
 mod direct_messages;
 mod events;
+mod mass_disconnect;
 mod ops;
 mod presence;
+mod replies;
 mod rest;
 mod resume;
 mod rooms;

@@ -184,8 +184,9 @@ impl Client {
     pub async fn presence(&mut self, user: &str, event: &str, limit: Duration) -> ServerMsg {
         let (user, event) = (user.to_owned(), event.to_owned());
         self.wait_for(&format!("presence {event} of {user}"), limit, |m| {
-            matches!(m, ServerMsg::Presence { user: u, event: e, .. }
-                if u.as_str() == user && json!(e) == json!(event))
+            matches!(m, ServerMsg::Presence { event: e, .. }
+                if json!(e) == json!(event)
+                    && m.presence_users().iter().any(|u| u.as_str() == user))
         })
         .await
     }

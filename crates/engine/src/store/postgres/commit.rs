@@ -63,36 +63,19 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let now = now_millis();
     let mut state = State::default();
 
-    // 1. Rooms a Join may create.
+    // 1. and 2., again if a room a Join needs was removed as unused between
+    // them (the remover held the row lock, so the lock finds no row): the
+    // join re-creates it.
     let created: Vec<String> = sorted(batch.iter().filter_map(|w| match w {
         Write::Join { room, .. } => Some(room),
         _ => None,
     }));
-    if !created.is_empty() {
-        sqlx::query(
-            "INSERT INTO rooms (name, latest_seq, created_at) \
-             SELECT n, 0, $2 FROM UNNEST($1::text[]) AS t(n) ORDER BY n \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&created)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-
-    // 2. Lock every room of the batch, in name order.
     let rooms = sorted(batch.iter().map(write_room));
-    let rows = sqlx::query(
-        "SELECT name, latest_seq FROM rooms WHERE name = ANY($1::text[]) \
-         ORDER BY name FOR UPDATE",
-    )
-    .bind(&rooms)
-    .fetch_all(&mut *tx)
-    .await?;
-    for row in &rows {
-        state
-            .latest_seq
-            .insert(row.try_get("name")?, row.try_get("latest_seq")?);
+    for _ in 0..ATTEMPTS {
+        create_and_lock(&mut tx, &created, &rooms, now, &mut state).await?;
+        if created.iter().all(|r| state.latest_seq.contains_key(r)) {
+            break;
+        }
     }
 
     // 3. What the writes depend on, read under the room locks.
@@ -118,6 +101,41 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     write_rows(&mut tx, &plan, base, now).await?;
     tx.commit().await?;
     Ok(plan.outcomes(base))
+}
+
+/// 1. Rooms a Join may create are inserted; 2. every room of the batch is
+/// locked, in name order, and its counter read.
+async fn create_and_lock(
+    tx: &mut Tx,
+    created: &[String],
+    rooms: &[String],
+    now: i64,
+    state: &mut State,
+) -> StoreResult<()> {
+    if !created.is_empty() {
+        sqlx::query(
+            "INSERT INTO rooms (name, latest_seq, created_at) \
+             SELECT n, 0, $2 FROM UNNEST($1::text[]) AS t(n) ORDER BY n \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(created)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let rows = sqlx::query(
+        "SELECT name, latest_seq FROM rooms WHERE name = ANY($1::text[]) \
+         ORDER BY name FOR UPDATE",
+    )
+    .bind(rooms)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &rows {
+        state
+            .latest_seq
+            .insert(row.try_get("name")?, row.try_get("latest_seq")?);
+    }
+    Ok(())
 }
 
 fn write_room(write: &Write) -> &RoomId {

@@ -6,6 +6,7 @@
 //! `seq` and the global `pos` stay gap-free and in commit order however many
 //! nodes write at once. Reads are plain statements (one snapshot each).
 
+mod cleanup;
 mod commit;
 mod plan;
 mod read;
@@ -330,6 +331,10 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(message_from_row).collect()
+    }
+
+    async fn remove_unused_rooms(&self, limit: u32) -> StoreResult<Vec<RoomId>> {
+        cleanup::remove_unused_rooms(&self.pool, limit).await
     }
 
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {

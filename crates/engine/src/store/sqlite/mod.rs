@@ -30,6 +30,12 @@ use super::{
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// A room `r` nothing keeps: not `lobby`, no message ever, no member. (A
+/// setting that keeps a room, such as an owner or a ban, joins this list.)
+const UNUSED_ROOM: &str = "r.name <> 'lobby' AND r.latest_seq = 0 \
+     AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.name) \
+     AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.room = r.name)";
+
 pub struct SqliteStore {
     pool: SqlitePool,
 }
@@ -336,6 +342,24 @@ impl Store for SqliteStore {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    async fn remove_unused_rooms(&self, limit: u32) -> StoreResult<Vec<RoomId>> {
+        // One statement in a write transaction: SQLite's single writer
+        // means no commit can slip in between the check and the delete.
+        let mut tx = self.write_tx().await?;
+        let names: Vec<String> = sqlx::query_scalar(&format!(
+            "DELETE FROM rooms WHERE name IN (SELECT r.name FROM rooms r WHERE {UNUSED_ROOM} \
+             ORDER BY r.name LIMIT ?) RETURNING name"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        names
+            .iter()
+            .map(|n| RoomId::parse(n).map_err(corrupt))
+            .collect()
     }
 
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
