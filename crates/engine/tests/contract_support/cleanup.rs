@@ -79,8 +79,8 @@ pub async fn a_join_racing_the_removal_keeps_its_room(store: &dyn Store) {
         commit(store, vec![join(r, &b), leave(r, &b)]).await;
     }
     for r in &rooms {
-        let (joined, _) =
-            tokio::join!(store.commit(&[join(r, &a)]), store.remove_unused_rooms(100));
+        let batch = [join(r, &a)];
+        let (joined, _) = tokio::join!(store.commit(&batch), store.remove_unused_rooms(100));
         let joined = joined.expect("the join commits");
         assert!(
             matches!(joined.as_slice(), [Outcome::Logged(_)]),

@@ -3,7 +3,9 @@
 //! connection ends right after the close handshake.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use confab_shared::{PresenceEvent, ServerMsg};
 use futures_util::{SinkExt, StreamExt};

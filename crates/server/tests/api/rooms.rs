@@ -71,6 +71,7 @@ async fn seqs_are_gap_free_per_room_and_joining_creates_a_room() {
             event,
             members,
             online,
+            ..
         } => {
             assert_eq!(
                 (room.to_string(), user.as_str(), event),
