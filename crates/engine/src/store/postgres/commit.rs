@@ -103,8 +103,8 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     Ok(plan.outcomes(base))
 }
 
-/// 1. Rooms a Join may create are inserted; 2. every room of the batch is
-/// locked, in name order, and its counter read.
+/// Steps 1 and 2: inserts the rooms a Join may create, then locks every
+/// room of the batch, in name order, and reads its counter.
 async fn create_and_lock(
     tx: &mut Tx,
     created: &[String],
