@@ -48,6 +48,7 @@ contract!(
     messages_for_user_after_follows_current_rooms,
     history_pages,
     blobs_round_trip,
+    uploads_count_against_a_quota_and_orphans_are_found,
     names_are_unique_by_key_and_sessions_work,
 );
 
@@ -55,8 +56,11 @@ contract!(
 mod cluster;
 #[path = "contract_support/reads.rs"]
 mod reads;
+#[path = "contract_support/uploads.rs"]
+mod uploads;
 
 use reads::*;
+use uploads::*;
 
 async fn seq_and_pos_across_rooms_in_one_batch(store: &dyn Store) {
     let (a, b) = (user(store, "alice").await, user(store, "bob").await);
