@@ -112,7 +112,12 @@ pub async fn upload(
     }
     let image = image.ok_or_else(|| AppError::Invalid("the form has no `file` field".into()))?;
     let caption = MessageText::caption(&caption).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let (kind, image, (width, height)) = inspect(&image)?;
+    let Inspected {
+        kind,
+        data: image,
+        width,
+        height,
+    } = inspect(&image)?;
 
     let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), kind.extension());
     let record = UploadRecord {
@@ -184,10 +189,18 @@ pub async fn upload(
     }
 }
 
+/// An accepted image: its kind, its bytes as stored, its width and height.
+struct Inspected {
+    kind: ImageKind,
+    data: Vec<u8>,
+    width: u32,
+    height: u32,
+}
+
 /// Checks an image by its content and header (type, size claimed) before
 /// anything is stored, and returns it without its location and camera
 /// metadata.
-fn inspect(image: &[u8]) -> Result<(ImageKind, Vec<u8>, (u32, u32)), AppError> {
+fn inspect(image: &[u8]) -> Result<Inspected, AppError> {
     let kind = ImageKind::sniff(image).ok_or_else(|| {
         AppError::UnsupportedMediaType("only GIF, PNG, JPEG and WebP images are accepted".into())
     })?;
@@ -204,7 +217,12 @@ fn inspect(image: &[u8]) -> Result<(ImageKind, Vec<u8>, (u32, u32)), AppError> {
     let stripped = image_meta::strip_metadata(kind, image).ok_or_else(|| {
         AppError::UnsupportedMediaType("the image's structure is malformed".into())
     })?;
-    Ok((kind, stripped, (width, height)))
+    Ok(Inspected {
+        kind,
+        data: stripped,
+        width,
+        height,
+    })
 }
 
 fn quota_exceeded(quota: u64) -> AppError {
