@@ -48,6 +48,7 @@ contract!(
     messages_for_user_after_follows_current_rooms,
     history_pages,
     blobs_round_trip,
+    uploads_count_against_a_quota_and_orphans_are_found,
     names_are_unique_by_key_and_sessions_work,
     unused_rooms_are_removed_never_lobby_nor_kept_ones,
     a_join_racing_the_removal_keeps_its_room,
@@ -57,8 +58,11 @@ contract!(
 mod cluster;
 #[path = "contract_support/reads.rs"]
 mod reads;
+#[path = "contract_support/uploads.rs"]
+mod uploads;
 
 use reads::*;
+use uploads::*;
 
 #[path = "contract_support/cleanup.rs"]
 mod cleanup;

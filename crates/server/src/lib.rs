@@ -37,6 +37,7 @@ pub mod event_stream;
 pub mod history;
 pub mod hub;
 pub mod image_kind;
+pub mod image_meta;
 pub mod metrics;
 pub mod origin;
 pub mod outbox;
@@ -47,6 +48,7 @@ pub mod socket;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod upload_files;
 pub mod writer;
 
 pub use configuration::Settings;

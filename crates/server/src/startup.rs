@@ -23,6 +23,7 @@ use crate::hub;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
+use crate::upload_files;
 use crate::writer;
 
 /// Why the server could not start.
@@ -64,6 +65,8 @@ struct Tasks {
     hub: tokio::task::JoinHandle<()>,
     writer: tokio::task::JoinHandle<()>,
     background: tokio::task::JoinHandle<()>,
+    /// The periodic orphan-upload sweep: aborted at shutdown.
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the store named by the settings.
@@ -118,6 +121,16 @@ impl Application {
             })?;
         }
         let store = open_store(&settings).await?;
+        // What an earlier run left half-done (a `.part` file, an upload whose
+        // message failed) goes before anything is served.
+        let uploads_dir = settings.uploads_dir();
+        upload_files::sweep(
+            store.as_ref(),
+            uploads_dir.as_deref(),
+            upload_files::SWEEP_GRACE,
+        )
+        .await;
+        let sweeper = tokio::spawn(upload_files::sweep_periodically(store.clone(), uploads_dir));
         let listener =
             TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen {
                 addr: settings.listen.clone(),
@@ -159,6 +172,7 @@ impl Application {
                 hub: hub_task,
                 writer: writer_task,
                 background,
+                sweeper,
             },
         })
     }
@@ -217,6 +231,7 @@ impl Application {
                 tracing::error!(?ended, "the HTTP server stopped on its own");
             }
         }
+        tasks.sweeper.abort();
         state.hub.shutdown().await;
         handle.stop(true).await;
         let _ = server_task.await;

@@ -142,6 +142,30 @@ pub struct Blob {
     pub data: Vec<u8>,
 }
 
+/// One uploaded image, recorded before its file is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// The server-chosen file name (`<32 hex>.<ext>`).
+    pub name: String,
+    pub uploader_id: String,
+    /// The room it was uploaded to: who may fetch a direct conversation's
+    /// images follows from it.
+    pub room: RoomId,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A per-user upload allowance: at most `bytes` in uploads created after
+/// `since` (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadQuota {
+    pub bytes: u64,
+    pub since: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
@@ -217,6 +241,23 @@ pub trait Store: Send + Sync + 'static {
     /// Keeps an uploaded file in the database, under a server-chosen name.
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()>;
     async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>>;
+    /// Records an upload unless the uploader's uploads since `quota.since`
+    /// plus this one would exceed `quota.bytes`: false then, and nothing is
+    /// recorded. The check and the insert are one statement.
+    async fn record_upload(
+        &self,
+        upload: &UploadRecord,
+        quota: Option<UploadQuota>,
+    ) -> StoreResult<bool>;
+    /// Bytes `user_id` uploaded after `since` (ms).
+    async fn uploaded_since(&self, user_id: &str, since: i64) -> StoreResult<u64>;
+    /// The room an upload was made to, if it is recorded.
+    async fn upload_room(&self, name: &str) -> StoreResult<Option<RoomId>>;
+    /// Forgets an upload: its record and its blob, if any.
+    async fn forget_upload(&self, name: &str) -> StoreResult<()>;
+    /// Recorded uploads created before `before` (ms) that no stored message
+    /// refers to, at most `limit`.
+    async fn orphan_uploads(&self, before: i64, limit: u32) -> StoreResult<Vec<String>>;
     /// Flushes and closes the store.
     async fn close(&self);
 }

@@ -16,3 +16,5 @@ mod resume;
 mod rooms;
 mod session;
 mod uploads;
+mod uploads_limits;
+mod uploads_privacy;

@@ -7,9 +7,9 @@ use reqwest::multipart::{Form, Part};
 use confab_testkit::*;
 
 /// A real 1x1 GIF89a.
-const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+pub(crate) const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     who: &Session,
     room: &str,
@@ -151,4 +151,61 @@ async fn upload_paths_cannot_escape_the_uploads_directory() {
         let res = http().get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
+}
+
+/// Posts `data` as an image to `room` with the given extra form fields.
+pub(crate) async fn upload_with(
+    app: &TestApp,
+    token: &str,
+    room: &str,
+    data: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = Form::new().part("file", Part::bytes(data).file_name("x"));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    http()
+        .post(app.url(&format!("/api/rooms/{room}/attachments")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The names in the app's uploads directory, sorted.
+pub(crate) fn upload_files(app: &TestApp) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(app.data_dir.path().join("uploads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A PNG of `w`x`h` pixels as its header claims, `len` bytes long (the
+/// pixel data is filler: the server never decodes it).
+pub(crate) fn png(w: u32, h: u32, len: usize) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend_from_slice(&[0, 0, 0, 0]);
+        c
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+    p.extend(chunk(b"IHDR", &ihdr));
+    let fill = len.saturating_sub(p.len() + 12 + 12);
+    p.extend(chunk(b"IDAT", &vec![7; fill]));
+    p.extend(chunk(b"IEND", b""));
+    p
+}
+
+/// The error code of a refusal.
+pub(crate) async fn code(res: reqwest::Response) -> confab_shared::ErrorCode {
+    res.json::<confab_shared::ErrorBody>().await.unwrap().code
 }

@@ -10,6 +10,7 @@ mod cleanup;
 mod commit;
 mod plan;
 mod read;
+mod uploads;
 
 use std::time::Duration;
 
@@ -19,7 +20,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use super::{
-    Blob, LogEntry, Membership, Outcome, Page, RoomInfo, Store, StoreError, StoreResult, Write,
+    Blob, LogEntry, Membership, Outcome, Page, RoomInfo, Store, StoreError, StoreResult,
+    UploadQuota, UploadRecord, Write,
 };
 
 /// PostgreSQL migrations, separate from SQLite's.
@@ -366,6 +368,30 @@ impl Store for PgStore {
             })
         })
         .transpose()
+    }
+
+    async fn record_upload(
+        &self,
+        upload: &UploadRecord,
+        quota: Option<UploadQuota>,
+    ) -> StoreResult<bool> {
+        self.insert_upload(upload, quota).await
+    }
+
+    async fn uploaded_since(&self, user_id: &str, since: i64) -> StoreResult<u64> {
+        self.sum_uploads_since(user_id, since).await
+    }
+
+    async fn upload_room(&self, name: &str) -> StoreResult<Option<RoomId>> {
+        self.room_of_upload(name).await
+    }
+
+    async fn forget_upload(&self, name: &str) -> StoreResult<()> {
+        self.delete_upload(name).await
+    }
+
+    async fn orphan_uploads(&self, before: i64, limit: u32) -> StoreResult<Vec<String>> {
+        self.unreferenced_uploads(before, limit).await
     }
 
     async fn close(&self) {

@@ -17,6 +17,7 @@ use sqlx::Row;
 
 mod commit;
 mod rows;
+mod uploads;
 
 use self::rows::{
     corrupt, is_unique_violation, member_event_from_row, message_from_row, messages_from_rows,
@@ -25,7 +26,7 @@ use self::rows::{
 
 use super::{
     Blob, LogBody, LogEntry, Membership, Outcome, Page, RoomInfo, Store, StoreError, StoreResult,
-    Write,
+    UploadQuota, UploadRecord, Write,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -385,6 +386,30 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn record_upload(
+        &self,
+        upload: &UploadRecord,
+        quota: Option<UploadQuota>,
+    ) -> StoreResult<bool> {
+        self.insert_upload(upload, quota).await
+    }
+
+    async fn uploaded_since(&self, user_id: &str, since: i64) -> StoreResult<u64> {
+        self.sum_uploads_since(user_id, since).await
+    }
+
+    async fn upload_room(&self, name: &str) -> StoreResult<Option<RoomId>> {
+        self.room_of_upload(name).await
+    }
+
+    async fn forget_upload(&self, name: &str) -> StoreResult<()> {
+        self.delete_upload(name).await
+    }
+
+    async fn orphan_uploads(&self, before: i64, limit: u32) -> StoreResult<Vec<String>> {
+        self.unreferenced_uploads(before, limit).await
     }
 
     async fn close(&self) {

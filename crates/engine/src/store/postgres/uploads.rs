@@ -1,0 +1,99 @@
+//! The uploads record (PostgreSQL): quota, owner room, orphans.
+
+use confab_shared::RoomId;
+use sqlx::Row;
+
+use super::{corrupt, to_i64, PgStore};
+use crate::store::{StoreResult, UploadQuota, UploadRecord};
+
+impl PgStore {
+    pub(super) async fn insert_upload(
+        &self,
+        upload: &UploadRecord,
+        quota: Option<UploadQuota>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        if quota.is_some() {
+            // Under READ COMMITTED two nodes could each see room for their
+            // upload; a per-uploader lock makes check and insert one step.
+            sqlx::query("SELECT pg_advisory_xact_lock(7301, hashtext($1))")
+                .bind(&upload.uploader_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (limit, since) = quota.map_or((-1, 0), |q| (to_i64(q.bytes), q.since));
+        let done = sqlx::query(
+            "INSERT INTO uploads (name, uploader_id, room, bytes, width, height, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE $8 < 0 OR $4 + (SELECT COALESCE(SUM(bytes), 0) FROM uploads \
+                                   WHERE uploader_id = $2 AND created_at > $9) <= $8",
+        )
+        .bind(&upload.name)
+        .bind(&upload.uploader_id)
+        .bind(upload.room.to_string())
+        .bind(to_i64(upload.bytes))
+        .bind(i32::try_from(upload.width).unwrap_or(i32::MAX))
+        .bind(i32::try_from(upload.height).unwrap_or(i32::MAX))
+        .bind(upload.created_at)
+        .bind(limit)
+        .bind(since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn sum_uploads_since(&self, user_id: &str, since: i64) -> StoreResult<u64> {
+        let sum: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM uploads \
+             WHERE uploader_id = $1 AND created_at > $2",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(sum).unwrap_or(0))
+    }
+
+    pub(super) async fn room_of_upload(&self, name: &str) -> StoreResult<Option<RoomId>> {
+        let row = sqlx::query("SELECT room FROM uploads WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let room: String = row.try_get("room")?;
+            RoomId::parse(&room).map_err(corrupt)
+        })
+        .transpose()
+    }
+
+    pub(super) async fn delete_upload(&self, name: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM uploads WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM blobs WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn unreferenced_uploads(
+        &self,
+        before: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT u.name FROM uploads u WHERE u.created_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM messages m WHERE m.attachment_url = '/uploads/' || u.name) \
+             ORDER BY u.created_at LIMIT $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
