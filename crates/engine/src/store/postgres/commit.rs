@@ -4,7 +4,8 @@
 //! once never deadlock each other:
 //!
 //! 1. rooms that a `Join` may create are inserted (sorted, `ON CONFLICT DO
-//!    NOTHING`; a row another transaction is inserting makes us wait for it);
+//!    NOTHING`; a row another transaction is inserting makes us wait for it),
+//!    after locking the users whose room count is capped (see [`create`](super::create));
 //! 2. every room row of the batch is locked, sorted by name
 //!    (`SELECT ... ORDER BY name FOR UPDATE`: the locks are taken in the
 //!    sorted output order). From here on the batch's rooms cannot change
@@ -63,22 +64,8 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let now = now_millis();
     let mut state = State::default();
 
-    // 1. Rooms a Join may create.
-    let created: Vec<String> = sorted(batch.iter().filter_map(|w| match w {
-        Write::Join { room, .. } => Some(room),
-        _ => None,
-    }));
-    if !created.is_empty() {
-        sqlx::query(
-            "INSERT INTO rooms (name, latest_seq, created_at) \
-             SELECT n, 0, $2 FROM UNNEST($1::text[]) AS t(n) ORDER BY n \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&created)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
+    // 1. Rooms a Join may create, within their creators' caps.
+    state.refused = super::create::create_rooms(&mut tx, batch, now).await?;
 
     // 2. Lock every room of the batch, in name order.
     let rooms = sorted(batch.iter().map(write_room));
@@ -142,7 +129,7 @@ async fn read_members(tx: &mut Tx, batch: &[Write], state: &mut State) -> StoreR
             Write::Post(new) => {
                 pairs.insert((new.room.to_string(), new.sender.id.as_str()));
             }
-            Write::Join { room, user } | Write::Leave { room, user } => {
+            Write::Join { room, user, .. } | Write::Leave { room, user } => {
                 pairs.insert((room.to_string(), user.id.as_str()));
                 counted.insert(room.to_string());
             }

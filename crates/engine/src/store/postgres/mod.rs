@@ -7,6 +7,7 @@
 //! nodes write at once. Reads are plain statements (one snapshot each).
 
 mod commit;
+mod create;
 mod plan;
 mod read;
 
@@ -255,8 +256,8 @@ impl Store for PgStore {
         Ok(updated > 0)
     }
 
-    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>> {
-        read::public_rooms(&self.pool).await
+    async fn public_rooms(&self, after: Option<&RoomId>, limit: u32) -> StoreResult<Vec<RoomInfo>> {
+        read::public_rooms(&self.pool, after, limit).await
     }
 
     async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
