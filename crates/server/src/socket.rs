@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
 use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, Instant};
 
 use crate::chat::{Asker, Chat, Post, Target};
@@ -42,8 +41,8 @@ pub struct SocketContext {
     pub heartbeat: Duration,
     pub client_timeout: Duration,
     pub limiter: RateLimiter,
-    /// Held for as long as the connection lives (`max_connections`).
-    pub _permit: OwnedSemaphorePermit,
+    /// Its places under the connection limits, given back when it ends.
+    pub _admission: crate::routes::Admission,
 }
 
 /// How the loop ended.
