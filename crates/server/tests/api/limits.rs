@@ -89,7 +89,7 @@ async fn the_21st_connection_of_a_user_is_refused_before_upgrading_and_others_st
         streams.push(try_sse(&app, &alice).await.expect("under the cap"));
     }
     assert_too_many(try_ws(&app, &alice, None).await.err().expect("refused"));
-    assert_too_many(try_sse(&app, &alice).await.err().expect("refused"));
+    assert_too_many(try_sse(&app, &alice).await.expect_err("refused"));
     // The 20 keep working, and another user still connects.
     let mut b = try_ws(&app, &bob, None).await.expect("bob connects");
     sockets[0].say("lobby", "still here", "s1").await;
@@ -134,7 +134,7 @@ async fn an_address_past_its_cap_is_refused_while_other_addresses_connect() {
     let _b = try_sse(&app, &bob).await.expect("3");
     // Another user from the same address: the address is full.
     assert_too_many(try_ws(&app, &carol, None).await.err().expect("refused"));
-    assert_too_many(try_sse(&app, &carol).await.err().expect("refused"));
+    assert_too_many(try_sse(&app, &carol).await.expect_err("refused"));
     // The same user from elsewhere still connects.
     let mut c = try_ws(&app, &carol, Some(ELSEWHERE))
         .await

@@ -62,10 +62,11 @@ fn is_retryable(e: &sqlx::Error) -> bool {
 
 async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let now = now_millis();
-    let mut state = State::default();
-
     // 1. Rooms a Join may create, within their creators' caps.
-    state.refused = super::create::create_rooms(&mut tx, batch, now).await?;
+    let mut state = State {
+        refused: super::create::create_rooms(&mut tx, batch, now).await?,
+        ..State::default()
+    };
 
     // 2. Lock every room of the batch, in name order.
     let rooms = sorted(batch.iter().map(write_room));
