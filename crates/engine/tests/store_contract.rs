@@ -52,15 +52,20 @@ contract!(
     names_are_unique_by_key_and_sessions_work,
     unused_rooms_are_removed_never_lobby_nor_kept_ones,
     a_join_racing_the_removal_keeps_its_room,
+    rooms_created_per_user_are_capped,
+    public_rooms_page_by_name,
 );
 
 #[path = "contract_support/cluster.rs"]
 mod cluster;
+#[path = "contract_support/limits.rs"]
+mod limits;
 #[path = "contract_support/reads.rs"]
 mod reads;
 #[path = "contract_support/uploads.rs"]
 mod uploads;
 
+use limits::*;
 use reads::*;
 use uploads::*;
 
@@ -271,7 +276,7 @@ async fn join_and_leave_outcomes_and_member_counts(store: &dyn Store) {
     assert!(!store.is_member(&r, &b.id).await.expect("is_member"));
     assert!(store.memberships(&b.id).await.expect("m").is_empty());
     assert_eq!(store.members(&r).await.expect("members"), vec![a.clone()]);
-    let info = store.public_rooms().await.expect("rooms");
+    let info = store.public_rooms(None, 100).await.expect("rooms");
     let listed: BTreeMap<String, (u32, u64)> = info
         .iter()
         .map(|i| (i.room.to_string(), (i.members, i.latest_seq)))
@@ -281,6 +286,6 @@ async fn join_and_leave_outcomes_and_member_counts(store: &dyn Store) {
     // Direct conversations are not public.
     let dm = confab_shared::RoomId::direct(&a.name, &b.name).expect("dm");
     commit(store, vec![join(&dm, &a), join(&dm, &b)]).await;
-    let info = store.public_rooms().await.expect("rooms");
+    let info = store.public_rooms(None, 100).await.expect("rooms");
     assert!(info.iter().all(|i| !i.room.is_direct()));
 }

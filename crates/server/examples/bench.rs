@@ -10,8 +10,10 @@
 //! Every scenario starts its own `confab` children (the binary next to this
 //! example: `target/release/confab`, or `--server-bin`) on free ports of
 //! 127.0.0.1, each with a fresh data directory (under `$TMPDIR`, so the disk
-//! there is the one that fsyncs), `--rate-limit 0` and `--max-connections`
-//! raised to what the scenario opens, waits for `/healthz`, and kills them at
+//! there is the one that fsyncs), `--rate-limit 0`, `--max-connections` and
+//! `--max-connections-per-ip` raised to what the scenario opens,
+//! `--http-rate-limit 0` and `--session-rate-limit 0` (every client is
+//! 127.0.0.1), waits for `/healthz`, and kills them at
 //! the end, also on error. Clients are real: reqwest for `POST /api/session`,
 //! tokio-tungstenite for `/ws`. Every setting that differs from the server's
 //! defaults is printed.

@@ -6,7 +6,9 @@
 //!   nothing after it arrived to reveal the hole;
 //! - the presence keeper: records this node's online users in the shared
 //!   presence record, refreshes the node's heartbeat and hands the hub a
-//!   snapshot of every live node, so users of a dead node go offline;
+//!   snapshot of every live node, so users of a dead node go offline; the
+//!   same snapshot gives the public room list its online counts
+//!   ([`OnlineBoard`]);
 //! - the room sweeper: removes rooms that nothing keeps any more (no
 //!   member, no message, no setting), so joining and leaving throwaway
 //!   rooms does not grow the store for ever.
@@ -21,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::hub::{Command, HubHandle, Request};
 use crate::metrics::Metrics;
+use crate::online::OnlineBoard;
 
 /// Log entries read per request.
 const FILL_LIMIT: u32 = 1000;
@@ -36,12 +39,13 @@ pub fn spawn(
     store: Arc<dyn Store>,
     presence: Arc<dyn Presence>,
     hub: HubHandle,
+    board: Arc<OnlineBoard>,
     mut requests: mpsc::Receiver<Request>,
     sweep: Option<(Duration, Arc<Metrics>)>,
 ) -> JoinHandle<()> {
     let (presence_tx, presence_rx) = mpsc::channel(REQUEST_QUEUE);
     let (fill_tx, fill_rx) = mpsc::channel::<i64>(REQUEST_QUEUE);
-    let keeper = tokio::spawn(keep_presence(presence, hub.clone(), presence_rx));
+    let keeper = tokio::spawn(keep_presence(presence, hub.clone(), board, presence_rx));
     // Stops with the reader: both end when the hub's requests do.
     let sweeper =
         sweep.map(|(every, metrics)| tokio::spawn(sweep_rooms(store.clone(), every, metrics)));
@@ -141,6 +145,7 @@ type PresenceUpdate = (String, Option<confab_engine::presence::OnlineUser>);
 async fn keep_presence(
     presence: Arc<dyn Presence>,
     hub: HubHandle,
+    board: Arc<OnlineBoard>,
     mut updates: mpsc::Receiver<PresenceUpdate>,
 ) {
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
@@ -160,6 +165,7 @@ async fn keep_presence(
                 }
                 match presence.snapshot().await {
                     Ok(snapshot) => {
+                        board.update(&snapshot);
                         let _ = hub.try_send(Command::Snapshot(snapshot));
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot read presence"),

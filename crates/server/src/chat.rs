@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use confab_engine::bus::{Broker, BusBody, BusEvent};
-use confab_engine::store::{NewMessage, Outcome, Store, Write};
+use confab_engine::store::{NewMessage, Outcome, Refusal, Store, Write};
 use confab_shared::{
     Attachment, ClientId, Member, MessageText, RoomId, ServerMsg, Timestamp, User, UserName,
     DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
@@ -64,6 +64,9 @@ pub struct Chat {
     pub hub: HubHandle,
     pub broker: Arc<dyn Broker>,
     pub metrics: Arc<Metrics>,
+    /// Rooms one user may create (`--max-rooms-per-user`, 0 = no limit);
+    /// the store counts them when it commits the join that would create one.
+    pub max_rooms_per_user: u32,
 }
 
 impl Chat {
@@ -122,9 +125,17 @@ impl Chat {
         let writes = vec![Write::Join {
             room: room.clone(),
             user: user.clone(),
+            max_created: self.max_rooms_per_user,
         }];
         match self.writer.commit(writes).await? {
             Outcome::Logged(_) | Outcome::Unchanged => {}
+            Outcome::Refused(Refusal::TooManyRooms) => {
+                return Err(AppError::TooManyRooms(format!(
+                    "{room} does not exist, and you already created {} rooms, the most \
+                     you may: join an existing room instead",
+                    self.max_rooms_per_user
+                )))
+            }
             other => return Err(AppError::Internal(format!("a join ended as {other:?}"))),
         }
         for _ in 0..JOIN_ATTEMPTS {
@@ -254,13 +265,16 @@ impl Chat {
                 // Both are members of a conversation from its first message,
                 // also a peer who is offline now.
                 let joins = vec![
+                    // Conversations count for nobody's room cap.
                     Write::Join {
                         room: room.clone(),
                         user: user.clone(),
+                        max_created: 0,
                     },
                     Write::Join {
                         room: room.clone(),
                         user: peer,
+                        max_created: 0,
                     },
                 ];
                 (room, joins)

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use confab_shared::{ServerMsg, User};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
 use tokio::time::{interval_at, Instant};
 
 use crate::hub::{ConnId, HubHandle};
@@ -38,7 +38,8 @@ pub struct StreamContext {
     pub heartbeat: Duration,
     /// Resume after this position (`Last-Event-ID`).
     pub resume_after: Option<i64>,
-    pub _permit: OwnedSemaphorePermit,
+    /// Its places under the connection limits, given back when it ends.
+    pub _admission: crate::routes::Admission,
 }
 
 /// An SSE event for a frame: `id:` for messages, `event:` = the frame's type.

@@ -24,6 +24,10 @@
 //! - [`history`]: reading history and read cursors, shared by WS and REST.
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
 //! - [`origin`], [`client_addr`], [`rate_limit`]: the small guards.
+//! - [`limits`]: connections per user and per address, HTTP requests and
+//!   new sessions per address.
+//! - [`online`]: online users per room for the public room list, tallied
+//!   from the shared presence record.
 //! - [`error`]: one error type, mapped to `error` frames and HTTP statuses.
 //! - [`metrics`], [`telemetry`]: `/metrics` counters and logging.
 
@@ -38,7 +42,9 @@ pub mod history;
 pub mod hub;
 pub mod image_kind;
 pub mod image_meta;
+pub mod limits;
 pub mod metrics;
+pub mod online;
 pub mod origin;
 pub mod outbox;
 pub mod peer;

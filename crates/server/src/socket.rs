@@ -18,7 +18,6 @@ use actix_ws::{
 use bytestring::ByteString;
 use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
 use futures_util::FutureExt as _;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};
 
@@ -58,8 +57,8 @@ pub struct SocketContext {
     pub limiter: RateLimiter,
     /// The TCP connection, to end it right after the close handshake.
     pub peer: Option<PeerSocket>,
-    /// Held for as long as the connection lives (`max_connections`).
-    pub _permit: OwnedSemaphorePermit,
+    /// Its places under the connection limits, given back when it ends.
+    pub _admission: crate::routes::Admission,
 }
 
 /// How the loop ended.

@@ -20,7 +20,10 @@ use crate::background;
 use crate::chat::Chat;
 use crate::configuration::Settings;
 use crate::hub;
+use crate::limits::conns::ConnectionCaps;
+use crate::limits::http::{limit_requests, HttpLimits};
 use crate::metrics::Metrics;
+use crate::online::OnlineBoard;
 use crate::routes;
 use crate::state::AppState;
 use crate::upload_files;
@@ -146,8 +149,15 @@ impl Application {
         let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
         let (writer, writer_task) = writer::spawn(store.clone(), broker.clone(), metrics.clone());
         let sweep = settings.room_sweep().map(|every| (every, metrics.clone()));
-        let background =
-            background::spawn(store.clone(), presence, hub.clone(), requests_rx, sweep);
+        let online = Arc::new(OnlineBoard::default());
+        let background = background::spawn(
+            store.clone(),
+            presence,
+            hub.clone(),
+            online.clone(),
+            requests_rx,
+            sweep,
+        );
         tracing::info!(%node, "node started");
         let chat = Chat {
             store: store.clone(),
@@ -155,6 +165,7 @@ impl Application {
             hub: hub.clone(),
             broker: broker.clone(),
             metrics: metrics.clone(),
+            max_rooms_per_user: settings.max_rooms_per_user,
         };
         let state = web::Data::new(AppState {
             store,
@@ -162,6 +173,12 @@ impl Application {
             chat,
             broker,
             connections: Arc::new(Semaphore::new(settings.max_connections)),
+            conn_caps: ConnectionCaps::new(
+                settings.max_connections_per_user,
+                settings.max_connections_per_ip,
+            ),
+            http_limits: HttpLimits::new(&settings),
+            online,
             settings: Arc::new(settings),
             metrics,
         });
@@ -206,6 +223,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .wrap(actix_web::middleware::from_fn(limit_requests))
                 .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))
         })
         .on_connect(move |conn, data| {

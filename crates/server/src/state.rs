@@ -7,7 +7,10 @@ use tokio::sync::Semaphore;
 use crate::chat::Chat;
 use crate::configuration::Settings;
 use crate::hub::HubHandle;
+use crate::limits::conns::ConnectionCaps;
+use crate::limits::http::HttpLimits;
 use crate::metrics::Metrics;
+use crate::online::OnlineBoard;
 use confab_engine::store::Store;
 
 pub struct AppState {
@@ -21,4 +24,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// One permit per open WebSocket or SSE stream (`max_connections`).
     pub connections: Arc<Semaphore>,
+    /// Open connections per user and per address.
+    pub conn_caps: ConnectionCaps,
+    /// HTTP requests and new sessions per address.
+    pub http_limits: HttpLimits,
+    /// Online users per room, from the shared presence record.
+    pub online: Arc<OnlineBoard>,
 }

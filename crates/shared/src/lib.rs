@@ -34,7 +34,8 @@ pub mod text;
 pub use client_msg::{decode, ClientMsg, DecodeError};
 pub use error::{ErrorBody, ErrorCode};
 pub use model::{
-    Attachment, Color, Member, Message, PublicRoom, RoomSummary, SessionReply, Timestamp, User,
+    Attachment, Color, Member, Message, PublicRoom, RoomList, RoomSummary, SessionReply, Timestamp,
+    User,
 };
 pub use names::{NameError, RoomId, RoomName, UserName};
 pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg};

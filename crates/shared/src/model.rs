@@ -150,6 +150,14 @@ pub struct PublicRoom {
     pub latest_seq: u64,
 }
 
+/// A page of `GET /api/rooms` (protocol v2): public rooms ordered by name;
+/// `next_cursor`, when not `null`, is passed as `?cursor=` for the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomList {
+    pub rooms: Vec<PublicRoom>,
+    pub next_cursor: Option<String>,
+}
+
 /// A member of a room, in `joined`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {

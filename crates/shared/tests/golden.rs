@@ -262,6 +262,18 @@ fn attachments_and_rest_bodies() {
         r#"{"name":"lobby","members":2,"online":1,"latest_seq":5}"#,
     );
     golden(
+        RoomList {
+            rooms: vec![PublicRoom {
+                name: room("lobby"),
+                members: 2,
+                online: 1,
+                latest_seq: 5,
+            }],
+            next_cursor: None,
+        },
+        r#"{"rooms":[{"name":"lobby","members":2,"online":1,"latest_seq":5}],"next_cursor":null}"#,
+    );
+    golden(
         ErrorBody {
             code: ErrorCode::NameTaken,
             message: "taken".into(),

@@ -49,8 +49,18 @@ pub enum Write {
     /// member *at commit time* (someone on another node may have removed
     /// them a moment ago).
     Post(NewMessage),
-    /// Make `user` a member of `room`, creating the room if needed.
-    Join { room: RoomId, user: User },
+    /// Make `user` a member of `room`, creating the room if needed. A room
+    /// this join would create is recorded as `user`'s; past `max_created`
+    /// public rooms of theirs (0 = no limit; `lobby` and direct
+    /// conversations never count) the join is refused
+    /// ([`Refusal::TooManyRooms`]) and nothing is created. The count is
+    /// taken inside the committing transaction, under a lock on the user,
+    /// so joins on several nodes at once cannot pass it.
+    Join {
+        room: RoomId,
+        user: User,
+        max_created: u32,
+    },
     /// End `user`'s membership of `room`.
     Leave { room: RoomId, user: User },
 }
@@ -89,6 +99,9 @@ pub enum Refusal {
     NotMember,
     /// The room does not exist.
     NoSuchRoom,
+    /// The join would create a room, and its user already created as many
+    /// as they may.
+    TooManyRooms,
 }
 
 /// The outcome of one [`Write`] of a committed batch.
@@ -195,8 +208,9 @@ pub trait Store: Send + Sync + 'static {
     /// Moves the read cursor forward (never back, never past the newest
     /// message). Returns false if the user is not a member.
     async fn set_read(&self, room: &RoomId, user_id: &str, seq: u64) -> StoreResult<bool>;
-    /// Public rooms with their member counts.
-    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>>;
+    /// Public rooms (not direct conversations) with their member counts,
+    /// ordered by name: at most `limit` of those named after `after`.
+    async fn public_rooms(&self, after: Option<&RoomId>, limit: u32) -> StoreResult<Vec<RoomInfo>>;
 
     /// Commits a batch in one durable transaction (group commit), in order,
     /// one [`Outcome`] per write. Each stored message gets the next `seq` of

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use confab_engine::store::postgres::PgStore;
-use confab_engine::store::{LogBody, Outcome, Store, Write};
+use confab_engine::store::{LogBody, Outcome, Refusal, Store, Write};
 use confab_shared::User;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -233,4 +233,53 @@ async fn several_nodes_open_a_fresh_database_at_once() {
         store.close().await;
     }
     again.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_room_cap_holds_with_both_nodes_creating_at_once() {
+    let db = PgDatabase::create().await;
+    let nodes = [db.open().await, db.open().await];
+    let alice = user(&*nodes[0], "alice").await;
+    let bob = user(&*nodes[0], "bob").await;
+    let mut tasks = JoinSet::new();
+    for task in 0..12usize {
+        let node = Arc::clone(&nodes[task % 2]);
+        let (alice, bob) = (alice.clone(), bob.clone());
+        tasks.spawn(async move {
+            // Each commit creates rooms of alice's and bob's at once, in a
+            // different order, so the user locks are contended both ways.
+            let mut batch = vec![
+                join_capped(&room(&format!("a{task}")), &alice, 5),
+                join_capped(&room(&format!("b{task}")), &bob, 5),
+            ];
+            if task % 3 == 0 {
+                batch.reverse();
+            }
+            node.commit(&batch).await.expect("commit")
+        });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        outcomes.extend(done.expect("task"));
+    }
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Logged(_)))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| **o == Outcome::Refused(Refusal::TooManyRooms))
+        .count();
+    assert_eq!((created, refused), (10, 14), "{outcomes:?}");
+    let listed = nodes[1].public_rooms(None, 100).await.expect("rooms");
+    let count = |prefix: char| {
+        listed
+            .iter()
+            .filter(|r| r.room.to_string().starts_with(prefix))
+            .count()
+    };
+    assert_eq!((count('a'), count('b')), (5, 5), "{listed:?}");
+    for node in nodes {
+        node.close().await;
+    }
 }

@@ -180,9 +180,16 @@ pub fn post_with(room: &RoomId, sender: &User, text: &str, client_id: &str) -> W
 }
 
 pub fn join(room: &RoomId, user: &User) -> Write {
+    join_capped(room, user, 0)
+}
+
+/// A join that may create the room only while `user` created fewer than
+/// `max_created` rooms (0 = no limit).
+pub fn join_capped(room: &RoomId, user: &User, max_created: u32) -> Write {
     Write::Join {
         room: room.clone(),
         user: user.clone(),
+        max_created,
     }
 }
 

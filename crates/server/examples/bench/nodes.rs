@@ -106,16 +106,28 @@ async fn print_pg_settings(url: &str) {
     println!("  postgresql (shared, as found): {}", shown.join(" "));
 }
 
-/// Starts the nodes of `backend`, each with `--rate-limit 0` and room for
-/// `max_connections`, and prints how.
+/// Starts the nodes of `backend`, each with `--rate-limit 0`, room for
+/// `max_connections`, and the per-address limits off (every client of the
+/// bench is one address: 127.0.0.1), and prints how (the printed command
+/// line is every setting changed from the defaults).
 pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Result<Nodes> {
     let max = max_connections.to_string();
-    let mut common: Vec<String> = vec![
-        "--rate-limit".into(),
-        "0".into(),
-        "--max-connections".into(),
-        max,
-    ];
+    let mut common: Vec<String> = [
+        "--rate-limit",
+        "0",
+        "--max-connections",
+        max.as_str(),
+        // All of them from one address (the default is 1000).
+        "--max-connections-per-ip",
+        max.as_str(),
+        // Thousands of logins and requests from that address in seconds.
+        "--http-rate-limit",
+        "0",
+        "--session-rate-limit",
+        "0",
+    ]
+    .map(String::from)
+    .to_vec();
     let (count, redis) = match backend {
         Backend::Sqlite => (1, None),
         Backend::Postgres | Backend::Cluster => {

@@ -97,6 +97,22 @@ impl Hub {
     /// Tells the cluster (this node included, through the broker) and the
     /// shared presence record that `user` came online here or left.
     pub(super) fn announce(&mut self, user: &User, online: bool) {
+        let rooms = self.record_presence(user, online);
+        self.broker.publish(BusEvent {
+            node: self.node.clone(),
+            body: BusBody::Presence {
+                user: user.clone(),
+                rooms,
+                online,
+            },
+        });
+    }
+
+    /// Writes `user`'s entry in the shared presence record: their rooms
+    /// while they are `online` here, nothing once they are not. Also called
+    /// when an online user's rooms change, so the record's rooms (which the
+    /// public room list counts) stay current. Returns the rooms.
+    pub(super) fn record_presence(&mut self, user: &User, online: bool) -> Vec<RoomId> {
         let rooms: Vec<RoomId> = self
             .users
             .get(&user.id)
@@ -110,14 +126,7 @@ impl Hub {
             user_id: user.id.clone(),
             entry,
         });
-        self.broker.publish(BusEvent {
-            node: self.node.clone(),
-            body: BusBody::Presence {
-                user: user.clone(),
-                rooms,
-                online,
-            },
-        });
+        rooms
     }
 
     pub(super) fn drop_route_if_unused(&mut self, room: &RoomId) {

@@ -120,6 +120,9 @@ impl Hub {
             None => Vec::new(),
         };
         if !conns.is_empty() {
+            // Online here: the shared record's rooms (the public list's
+            // online counts) follow the membership too.
+            self.record_presence(user, true);
             let route = self.rooms.entry(room.clone()).or_default();
             route.members = members;
             for conn in &conns {

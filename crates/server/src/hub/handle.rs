@@ -49,11 +49,6 @@ pub enum Command {
         joined: Frame,
         reply: oneshot::Sender<bool>,
     },
-    /// How many members of each room are online (cluster-wide).
-    OnlineCounts {
-        rooms: Vec<RoomId>,
-        reply: oneshot::Sender<Vec<u32>>,
-    },
     /// Whether each user is online (cluster-wide).
     OnlineFlags {
         user_ids: Vec<String>,
@@ -123,12 +118,6 @@ impl HubHandle {
     pub async fn disconnect(&self, conn: ConnId) {
         // If the hub is gone it has forgotten every connection already.
         let _ = self.send(Command::Disconnect { conn }).await;
-    }
-
-    pub async fn online_counts(&self, rooms: Vec<RoomId>) -> Result<Vec<u32>, HubGone> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Command::OnlineCounts { rooms, reply }).await?;
-        rx.await.map_err(|_| HubGone)
     }
 
     pub async fn online_flags(&self, user_ids: Vec<String>) -> Result<Vec<bool>, HubGone> {

@@ -245,9 +245,6 @@ impl Hub {
                 let ok = self.subscribe(conn, room, after, joined);
                 let _ = reply.send(ok);
             }
-            Command::OnlineCounts { rooms, reply } => {
-                let _ = reply.send(rooms.iter().map(|r| self.view.room_online(r)).collect());
-            }
             Command::OnlineFlags { user_ids, reply } => {
                 let _ = reply.send(user_ids.iter().map(|u| self.view.is_online(u)).collect());
             }

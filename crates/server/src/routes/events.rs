@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::mpsc;
 
-use super::open_connection;
+use super::{admit, open_connection};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::event_stream::{self, StreamContext, WIRE_QUEUE};
@@ -35,7 +35,8 @@ pub async fn stream(
             ))
         })?),
     };
-    let opened = open_connection(&req, &state, &me.user).await?;
+    let admission = admit(&req, &state, &me.user)?;
+    let opened = open_connection(&state, &me.user, admission).await?;
     let ctx = StreamContext {
         conn: opened.conn,
         user: me.user,
@@ -46,7 +47,7 @@ pub async fn stream(
         metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),
         resume_after,
-        _permit: opened.permit,
+        _admission: opened.admission,
     };
     let (wire_tx, wire_rx) = mpsc::channel(WIRE_QUEUE);
     actix_web::rt::spawn(event_stream::run(ctx, opened.receiver, wire_tx));

@@ -89,31 +89,63 @@ fn json_error(e: JsonPayloadError) -> AppError {
     }
 }
 
+/// A real-time connection's places under the limits, taken before any
+/// upgrade or stream starts and held for the connection's life.
+pub struct Admission {
+    /// `max_connections` (this node).
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    /// `max_connections_per_user` and `max_connections_per_ip`.
+    _slot: crate::limits::conns::ConnSlot,
+    /// The client's address, for logs.
+    client: String,
+}
+
+/// Checks the caps of `user` and of the client's address (429
+/// `too_many_connections`) and the node's connection limit (503), and
+/// takes a place in each. Nothing is opened yet: the caller upgrades or
+/// starts its stream only after this succeeded.
+fn admit(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+    user: &confab_shared::User,
+) -> Result<Admission, AppError> {
+    let ip = crate::limits::request_ip(req, &state.settings.trusted_proxies);
+    let slot = state.conn_caps.admit(&user.id, ip).inspect_err(|_| {
+        tracing::info!(user = %user.name, ?ip, "connection over the per-user or per-address cap");
+    })?;
+    let permit = state
+        .connections
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Unavailable("too many connections; try again soon".into()))?;
+    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    Ok(Admission {
+        _permit: permit,
+        _slot: slot,
+        client,
+    })
+}
+
 /// A real-time connection (socket or event stream) registered with the hub.
 struct Opened {
     conn: crate::hub::ConnId,
     /// The connection's own handle on its outbox, for its direct replies.
     outbox: crate::outbox::Outbox,
     receiver: crate::outbox::OutboxReceiver,
-    /// Held for the connection's life (`max_connections`).
-    permit: tokio::sync::OwnedSemaphorePermit,
+    /// Its places under the limits, held for the connection's life.
+    admission: Admission,
     /// The client's address for logs.
     client: String,
 }
 
-/// Takes a connection permit (503 past the limit), gives the connection an
-/// outbox and registers it with the hub, which queues its `welcome`.
+/// Gives an admitted connection an outbox and registers it with the hub,
+/// which queues its `welcome`.
 async fn open_connection(
-    req: &HttpRequest,
     state: &crate::state::AppState,
     user: &confab_shared::User,
+    admission: Admission,
 ) -> Result<Opened, AppError> {
     let settings = &state.settings;
-    let permit = state
-        .connections
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::Unavailable("too many connections; try again soon".into()))?;
     let (outbox, receiver) = crate::outbox::outbox_counted(
         settings.outbox_frames,
         settings.outbox_bytes,
@@ -131,19 +163,12 @@ async fn open_connection(
             rooms,
         })
         .await?;
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let client =
-        crate::client_addr::client_addr(req.peer_addr(), forwarded, &settings.trusted_proxies)
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     Ok(Opened {
         conn,
         outbox,
         receiver,
-        permit,
-        client,
+        client: admission.client.clone(),
+        admission,
     })
 }
 

@@ -1,7 +1,9 @@
 //! `/api/rooms`: list rooms, read and post messages without a socket.
 
 use actix_web::{web, HttpResponse};
-use confab_shared::{ClientId, HistoryLimit, MessageText, PublicRoom, RoomId};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use confab_shared::{ClientId, HistoryLimit, MessageText, PublicRoom, RoomId, RoomList};
 use serde::{Deserialize, Serialize};
 
 use super::created;
@@ -15,24 +17,60 @@ fn parse_room(raw: &str) -> Result<RoomId, AppError> {
     RoomId::parse(raw).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
-/// `GET /api/rooms`: public rooms with member and online counts.
-pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let rooms = state.store.public_rooms().await?;
-    let online = state
-        .hub
-        .online_counts(rooms.iter().map(|r| r.room.clone()).collect())
-        .await?;
-    let body: Vec<PublicRoom> = rooms
+/// Rooms per page of `GET /api/rooms`, by default and at most.
+pub const ROOMS_PAGE: u32 = 100;
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A page cursor: the last room name of the page, base64url. Clients pass
+/// it back as they got it (it may change shape; they must not build one).
+fn encode_cursor(room: &RoomId) -> String {
+    URL_SAFE_NO_PAD.encode(room.to_string())
+}
+
+fn decode_cursor(raw: &str) -> Result<RoomId, AppError> {
+    let bad = || AppError::Invalid(format!("{raw:?} is not a cursor of GET /api/rooms"));
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let name = String::from_utf8(bytes).map_err(|_| bad())?;
+    match RoomId::parse(&name) {
+        Ok(room) if !room.is_direct() => Ok(room),
+        _ => Err(bad()),
+    }
+}
+
+/// `GET /api/rooms?limit=&cursor=`: public rooms by name, a page at a time,
+/// with member counts (store) and online counts (the shared presence
+/// record, see [`crate::online`]). Needs no session, so it puts no work
+/// on the hub.
+pub async fn list(
+    params: web::Query<ListParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let limit = params.limit.unwrap_or(ROOMS_PAGE).clamp(1, ROOMS_PAGE);
+    let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
+    // One more than the page tells whether there is a next one.
+    let mut rooms = state.store.public_rooms(after.as_ref(), limit + 1).await?;
+    let more = rooms.len() > limit as usize;
+    rooms.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rooms.last().map(|r| encode_cursor(&r.room)))
+        .flatten();
+    let online = state.online.counts();
+    let rooms = rooms
         .into_iter()
-        .zip(online)
-        .map(|(r, online)| PublicRoom {
+        .map(|r| PublicRoom {
+            online: online.get(&r.room).copied().unwrap_or(0),
             name: r.room,
             members: r.members,
-            online,
             latest_seq: r.latest_seq,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(RoomList { rooms, next_cursor }))
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,10 @@ pub async fn create(
             }
         }
     }
+    // Creating a user is the one write anyone may do without a session.
+    if let Some(ip) = crate::limits::request_ip(&req, &state.settings.trusted_proxies) {
+        state.http_limits.check_session(ip)?;
+    }
     let color = PALETTE
         .choose(&mut rand::thread_rng())
         .copied()

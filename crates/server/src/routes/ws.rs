@@ -1,11 +1,12 @@
 //! `GET /ws`: the WebSocket upgrade. Everything is checked before upgrading:
-//! a session (401), the page's `Origin` (403) and the connection limit (503).
+//! a session (401), the page's `Origin` (403), the caps per user and per
+//! address (429) and the node's connection limit (503).
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
 
-use super::open_connection;
+use super::{admit, open_connection};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::origin::origin_allowed;
@@ -34,13 +35,15 @@ pub async fn upgrade(
             AppError::Forbidden("this page's origin may not open a socket here".into()).into(),
         );
     }
+    // Before the upgrade: a refused client gets a plain JSON answer.
+    let admission = admit(&req, &state, &me.user)?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
     let peer = crate::peer::PeerSocket::of(&req);
-    let opened = open_connection(&req, &state, &me.user).await?;
+    let opened = open_connection(&state, &me.user, admission).await?;
     let ctx = SocketContext {
         conn: opened.conn,
         user: me.user,
@@ -54,7 +57,7 @@ pub async fn upgrade(
         client_timeout: settings.client_timeout(),
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
         peer,
-        _permit: opened.permit,
+        _admission: opened.admission,
     };
     actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver));
     Ok(response)

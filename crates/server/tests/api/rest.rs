@@ -1,4 +1,4 @@
-use confab_shared::{ErrorCode, NotificationKind, PublicRoom, ServerMsg};
+use confab_shared::{ErrorCode, NotificationKind, RoomList, ServerMsg};
 use serde_json::json;
 
 use confab_testkit::*;
@@ -10,22 +10,30 @@ async fn rooms_are_listed_with_member_and_online_counts() {
     let mut a = app.connect(&alice).await;
     a.join("rust", None).await;
     a.say("rust", "hi", "1").await;
-    let rooms: Vec<PublicRoom> = http()
-        .get(app.url("/api/rooms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let summary: Vec<(String, u32, u32, u64)> = rooms
-        .iter()
-        .map(|r| (r.name.to_string(), r.members, r.online, r.latest_seq))
-        .collect();
-    assert_eq!(
-        summary,
-        vec![("lobby".into(), 2, 1, 0), ("rust".into(), 1, 1, 1)]
-    );
+    // Online counts come from the presence record, refreshed every 2 s.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let list: RoomList = http()
+            .get(app.url("/api/rooms"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let summary: Vec<(String, u32, u32, u64)> = list
+            .rooms
+            .iter()
+            .map(|r| (r.name.to_string(), r.members, r.online, r.latest_seq))
+            .collect();
+        let want = vec![("lobby".into(), 2, 1, 0), ("rust".into(), 1, 1, 1)];
+        if summary == want {
+            assert_eq!(list.next_cursor, None);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{summary:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -246,7 +246,7 @@ async fn rooms_agree(c: &Cluster, expected: &[(&str, u64, u64)]) {
         }
         let fits = |body: &Value| {
             expected.iter().all(|(room, members, online)| {
-                body.as_array().into_iter().flatten().any(|r| {
+                body["rooms"].as_array().into_iter().flatten().any(|r| {
                     r["name"] == *room && r["members"] == *members && r["online"] == *online
                 })
             })

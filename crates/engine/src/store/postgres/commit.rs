@@ -4,7 +4,8 @@
 //! once never deadlock each other:
 //!
 //! 1. rooms that a `Join` may create are inserted (sorted, `ON CONFLICT DO
-//!    NOTHING`; a row another transaction is inserting makes us wait for it);
+//!    NOTHING`; a row another transaction is inserting makes us wait for it),
+//!    after locking the users whose room count is capped (see [`create`](super::create));
 //! 2. every room row of the batch is locked, sorted by name
 //!    (`SELECT ... ORDER BY name FOR UPDATE`: the locks are taken in the
 //!    sorted output order). From here on the batch's rooms cannot change
@@ -63,17 +64,19 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     let now = now_millis();
     let mut state = State::default();
 
-    // 1. and 2., again if a room a Join needs was removed as unused between
-    // them (the remover held the row lock, so the lock finds no row): the
-    // join re-creates it.
-    let created: Vec<String> = sorted(batch.iter().filter_map(|w| match w {
-        Write::Join { room, .. } => Some(room),
-        _ => None,
-    }));
+    // 1. Rooms a Join may create, within their creators' caps; 2. lock every
+    // room of the batch, in name order. Both again if a room a Join needs
+    // was removed as unused between them (the remover held the row lock, so
+    // the lock finds no row): the join re-creates it.
     let rooms = sorted(batch.iter().map(write_room));
     for _ in 0..ATTEMPTS {
-        create_and_lock(&mut tx, &created, &rooms, now, &mut state).await?;
-        if created.iter().all(|r| state.latest_seq.contains_key(r)) {
+        state.refused = super::create::create_rooms(&mut tx, batch, now).await?;
+        lock_rooms(&mut tx, &rooms, &mut state).await?;
+        let missing = batch.iter().enumerate().any(|(i, w)| {
+            matches!(w, Write::Join { room, .. }
+                if !state.refused.contains(&i) && !state.latest_seq.contains_key(&room.to_string()))
+        });
+        if !missing {
             break;
         }
     }
@@ -103,26 +106,9 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     Ok(plan.outcomes(base))
 }
 
-/// Steps 1 and 2: inserts the rooms a Join may create, then locks every
-/// room of the batch, in name order, and reads its counter.
-async fn create_and_lock(
-    tx: &mut Tx,
-    created: &[String],
-    rooms: &[String],
-    now: i64,
-    state: &mut State,
-) -> StoreResult<()> {
-    if !created.is_empty() {
-        sqlx::query(
-            "INSERT INTO rooms (name, latest_seq, created_at) \
-             SELECT n, 0, $2 FROM UNNEST($1::text[]) AS t(n) ORDER BY n \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(created)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    }
+/// Step 2: locks every room of the batch, in name order, and reads its
+/// counter.
+async fn lock_rooms(tx: &mut Tx, rooms: &[String], state: &mut State) -> StoreResult<()> {
     let rows = sqlx::query(
         "SELECT name, latest_seq FROM rooms WHERE name = ANY($1::text[]) \
          ORDER BY name FOR UPDATE",
@@ -160,7 +146,7 @@ async fn read_members(tx: &mut Tx, batch: &[Write], state: &mut State) -> StoreR
             Write::Post(new) => {
                 pairs.insert((new.room.to_string(), new.sender.id.as_str()));
             }
-            Write::Join { room, user } | Write::Leave { room, user } => {
+            Write::Join { room, user, .. } | Write::Leave { room, user } => {
                 pairs.insert((room.to_string(), user.id.as_str()));
                 counted.insert(room.to_string());
             }

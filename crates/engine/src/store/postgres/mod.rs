@@ -8,6 +8,7 @@
 
 mod cleanup;
 mod commit;
+mod create;
 mod plan;
 mod read;
 mod uploads;
@@ -258,8 +259,8 @@ impl Store for PgStore {
         Ok(updated > 0)
     }
 
-    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>> {
-        read::public_rooms(&self.pool).await
+    async fn public_rooms(&self, after: Option<&RoomId>, limit: u32) -> StoreResult<Vec<RoomInfo>> {
+        read::public_rooms(&self.pool, after, limit).await
     }
 
     async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {

@@ -23,6 +23,8 @@ pub(super) struct State {
     pub counts: HashMap<String, i64>,
     /// Messages already stored, by (room, sender id, client id), with `pos`.
     pub stored: HashMap<DupKey, (Message, i64)>,
+    /// Indices of the joins refused: their user created too many rooms.
+    pub refused: HashSet<usize>,
 }
 
 /// A message to insert.
@@ -76,6 +78,7 @@ impl<'a> Plan<'a> {
             members,
             mut counts,
             stored,
+            refused,
         } = state;
         let mut plan = Plan {
             messages: Vec::new(),
@@ -85,12 +88,16 @@ impl<'a> Plan<'a> {
             seqs: BTreeMap::new(),
         };
         let mut posted: HashMap<DupKey, usize> = HashMap::new();
-        for write in batch {
+        for (index, write) in batch.iter().enumerate() {
             let pending = match write {
+                _ if refused.contains(&index) => {
+                    Pending::Done(Box::new(Outcome::Refused(Refusal::TooManyRooms)))
+                }
                 Write::Post(new) => plan.post(new, &mut latest_seq, &stored, &mut posted),
                 Write::Join {
                     room: room_id,
                     user,
+                    ..
                 }
                 | Write::Leave {
                     room: room_id,

@@ -34,12 +34,21 @@ pub(super) async fn memberships(pool: &PgPool, user_id: &str) -> StoreResult<Vec
         .collect()
 }
 
-pub(super) async fn public_rooms(pool: &PgPool) -> StoreResult<Vec<RoomInfo>> {
+/// Names compare bytewise (`COLLATE "C"`, indexed), as in SQLite, so a
+/// page cursor means the same whatever the database's locale.
+pub(super) async fn public_rooms(
+    pool: &PgPool,
+    after: Option<&RoomId>,
+    limit: u32,
+) -> StoreResult<Vec<RoomInfo>> {
     let rows = sqlx::query(
         "SELECT r.name, r.latest_seq, \
            (SELECT COUNT(*) FROM memberships m WHERE m.room = r.name) AS members \
-         FROM rooms r WHERE r.name NOT LIKE 'dm:%' ORDER BY r.name",
+         FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND r.name COLLATE \"C\" > $1 \
+         ORDER BY r.name COLLATE \"C\" LIMIT $2",
     )
+    .bind(after.map_or_else(String::new, |r| r.to_string()))
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
     rows.iter()

@@ -92,10 +92,21 @@ pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outco
     for write in batch {
         let outcome = match write {
             Write::Post(new) => post(&mut tx, &mut cache, new, &mut pos).await?,
-            Write::Join { room, user } | Write::Leave { room, user } => {
+            Write::Join {
+                room,
+                user,
+                max_created,
+            } => {
                 cache.settle(&mut tx, &room.to_string(), &user.id).await?;
-                let join = matches!(write, Write::Join { .. });
-                membership(&mut tx, room, user, join, &mut pos).await?
+                if ensure_room(&mut tx, room, user, *max_created).await? {
+                    membership(&mut tx, room, user, true, &mut pos).await?
+                } else {
+                    Outcome::Refused(Refusal::TooManyRooms)
+                }
+            }
+            Write::Leave { room, user } => {
+                cache.settle(&mut tx, &room.to_string(), &user.id).await?;
+                membership(&mut tx, room, user, false, &mut pos).await?
             }
         };
         out.push(outcome);
@@ -181,6 +192,44 @@ async fn post(
     }))
 }
 
+/// Creates `room_id` if it is missing, recorded as `user`'s (a direct
+/// conversation as nobody's). False, with nothing created, when that would
+/// pass `max_created` rooms of theirs. SQLite has one writer, so the count
+/// cannot change before the transaction commits.
+async fn ensure_room(
+    tx: &mut Tx,
+    room_id: &RoomId,
+    user: &User,
+    max_created: u32,
+) -> StoreResult<bool> {
+    let room = room_id.to_string();
+    let exists = sqlx::query("SELECT 1 FROM rooms WHERE name = ?")
+        .bind(&room)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(true);
+    }
+    let counted = !room_id.is_direct();
+    if counted && max_created > 0 {
+        let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE created_by = ?")
+            .bind(&user.id)
+            .fetch_one(&mut **tx)
+            .await?;
+        if created >= i64::from(max_created) {
+            return Ok(false);
+        }
+    }
+    sqlx::query("INSERT INTO rooms (name, latest_seq, created_at, created_by) VALUES (?, 0, ?, ?)")
+        .bind(&room)
+        .bind(now_millis())
+        .bind(counted.then_some(user.id.as_str()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
 async fn membership(
     tx: &mut Tx,
     room_id: &RoomId,
@@ -191,15 +240,8 @@ async fn membership(
     let room = room_id.to_string();
     let now = now_millis();
     let changed = if join {
-        sqlx::query(
-            "INSERT INTO rooms (name, latest_seq, created_at) VALUES (?, 0, ?) \
-             ON CONFLICT(name) DO NOTHING",
-        )
-        .bind(&room)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        // A new member starts with everything already there marked as read.
+        // The room exists (`ensure_room`). A new member starts with
+        // everything already there marked as read.
         sqlx::query(
             "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
              SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ? \

@@ -218,12 +218,17 @@ impl Store for SqliteStore {
         Ok(updated > 0)
     }
 
-    async fn public_rooms(&self) -> StoreResult<Vec<RoomInfo>> {
+    async fn public_rooms(&self, after: Option<&RoomId>, limit: u32) -> StoreResult<Vec<RoomInfo>> {
+        // Names compare bytewise here (SQLite's BINARY), as in PostgreSQL's
+        // query, so a cursor means the same on both.
         let rows = sqlx::query(
             "SELECT r.name, r.latest_seq, \
                (SELECT COUNT(*) FROM memberships m WHERE m.room = r.name) AS members \
-             FROM rooms r WHERE r.name NOT LIKE 'dm:%' ORDER BY r.name",
+             FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND r.name > ? \
+             ORDER BY r.name LIMIT ?",
         )
+        .bind(after.map_or_else(String::new, |r| r.to_string()))
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
