@@ -51,6 +51,8 @@ contract!(
     names_are_unique_by_key_and_sessions_work,
 );
 
+#[path = "contract_support/backfill.rs"]
+mod backfill;
 #[path = "contract_support/cluster.rs"]
 mod cluster;
 #[path = "contract_support/reads.rs"]

@@ -6,6 +6,7 @@ mod bad_input;
 mod big_replies;
 mod direct_messages;
 mod events;
+mod names;
 mod ops;
 mod presence;
 mod rest;
