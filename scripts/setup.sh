@@ -5,7 +5,9 @@
 #     which builds std for wasm itself;
 #   - trunk, wasm-bindgen-cli at the exact version Cargo.lock pins, and (for
 #     the tests) cargo-leptos;
-#   - (for the tests) Debian's chromium and chromium-driver.
+#   - (for the tests) Debian's chromium and chromium-driver;
+#   - (for the tests) cargo-fuzz, which builds the fuzz target in fuzz/ with
+#     the nightly toolchain (rustup's, minimal profile, when missing).
 # It never downloads a toolchain or a browser build of its own, and does
 # nothing when everything is already there.
 #
@@ -87,6 +89,20 @@ if [[ "$what" == test ]] && ! command -v cargo-leptos >/dev/null 2>&1; then
         RUSTC=/usr/bin/rustc /usr/bin/cargo install cargo-leptos --locked --root "$HOME/.cargo"
     fi
 fi
+# The frame decoder's fuzz target (fuzz/) needs nightly (libFuzzer's
+# sanitizer flags) and cargo-fuzz.
+if [[ "$what" == test ]]; then
+    if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+        say "rustup toolchain install nightly (minimal)"
+        timeout 600 rustup toolchain install nightly --profile minimal >/dev/null ||
+            say "rustup cannot fetch nightly here: building the fuzz target will fail"
+    fi
+    if ! has_version cargo-fuzz 0.13.2; then
+        say "cargo install cargo-fuzz 0.13.2"
+        cargo install cargo-fuzz --version 0.13.2 --locked
+    fi
+fi
+
 # The tests talk to a real PostgreSQL (127.0.0.1:5432, trust auth, database
 # `test`) and Redis (127.0.0.1:6379). Where they are installed but stopped,
 # start them the way this machine kind does; the tests themselves fail with

@@ -54,8 +54,8 @@ pub fn counter_label(text: &str) -> String {
     format!("{} / {}", char_count(text), MessageText::MAX_CHARS)
 }
 
-/// The room name typed in the "join" box, as the server spells room names:
-/// without a leading `#`, trimmed, lowercase.
+/// The room name typed in the "join" box, without a leading `#`, trimmed,
+/// lowercase (`RoomName::parse` then case-folds and normalises it fully).
 pub fn normalize_room_input(raw: &str) -> String {
     raw.trim().trim_start_matches('#').to_lowercase()
 }

@@ -56,6 +56,8 @@ contract!(
     public_rooms_page_by_name,
 );
 
+#[path = "contract_support/backfill.rs"]
+mod backfill;
 #[path = "contract_support/cluster.rs"]
 mod cluster;
 #[path = "contract_support/limits.rs"]

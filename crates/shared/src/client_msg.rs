@@ -10,7 +10,16 @@ use crate::text::{ClientId, HistoryLimit, MessageText};
 ///
 /// There is deliberately no `from` field anywhere: the server decides who
 /// sent a frame, and serde drops any `from` a client adds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `ClientMsgKind` (derived by strum) is the same enum without fields:
+/// `ClientMsgKind::iter()` lists every variant, so the tests that check the
+/// docs and the `type` tags follow the enum instead of a hand-written list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(ClientMsgKind),
+    derive(strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case")
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     /// Become a member; `since` is the last seq the client already has.
@@ -50,7 +59,13 @@ pub enum ClientMsg {
 }
 
 impl ClientMsg {
-    /// Every `type` tag a client may send.
+    /// The frame's `type` tag.
+    pub fn kind(&self) -> &'static str {
+        ClientMsgKind::from(self).into()
+    }
+
+    /// Every `type` tag a client may send (a test checks it against
+    /// `ClientMsgKind::iter()`).
     pub const TYPES: [&'static str; 7] =
         ["join", "leave", "send", "dm", "typing", "read", "history"];
 

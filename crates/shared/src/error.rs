@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, as a stable snake_case code clients can branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// `ErrorCode::iter()` (strum) lists every code, derived from the enum itself,
+/// so a test over all codes cannot miss a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame or body is not JSON (or not a JSON object).

@@ -31,14 +31,16 @@ pub mod names;
 pub mod server_msg;
 pub mod text;
 
-pub use client_msg::{decode, ClientMsg, DecodeError};
+pub use client_msg::{decode, ClientMsg, ClientMsgKind, DecodeError};
 pub use error::{ErrorBody, ErrorCode};
 pub use model::{
     Attachment, Color, Member, Message, PublicRoom, RoomList, RoomSummary, SessionReply, Timestamp,
     User,
 };
 pub use names::{NameError, RoomId, RoomName, UserName};
-pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg};
+pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg, ServerMsgKind};
+/// `iter()` over the field-less kinds and error codes.
+pub use strum::IntoEnumIterator;
 pub use text::{ClientId, HistoryLimit, MessageText};
 
 /// Largest WebSocket frame the server accepts; larger frames close the

@@ -27,7 +27,7 @@ pub fn mentions(text: &str) -> Vec<String> {
         }
         let name = text[start..end].trim_end_matches('.');
         if !name.is_empty() {
-            let key = name.to_lowercase();
+            let key = crate::names::rules::caseless_key(&crate::names::rules::nfkc(name));
             if !found.contains(&key) {
                 found.push(key);
             }

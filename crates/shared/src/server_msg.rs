@@ -27,7 +27,15 @@ pub enum NotificationKind {
 }
 
 /// One server frame, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `ServerMsgKind` (derived by strum) is the same enum without fields, so
+/// `ServerMsgKind::iter()` lists every frame type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(ServerMsgKind),
+    derive(strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case")
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// First frame after connecting.
@@ -99,18 +107,7 @@ pub enum ServerMsg {
 impl ServerMsg {
     /// The frame's `type` tag, which is also its SSE `event:` name.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Welcome { .. } => "welcome",
-            Self::Joined { .. } => "joined",
-            Self::Left { .. } => "left",
-            Self::Message { .. } => "message",
-            Self::Ack { .. } => "ack",
-            Self::Presence { .. } => "presence",
-            Self::Typing { .. } => "typing",
-            Self::History { .. } => "history",
-            Self::Notification { .. } => "notification",
-            Self::Error { .. } => "error",
-        }
+        ServerMsgKind::from(self).into()
     }
 
     /// Every user a `presence` frame is about (`users`, or else `user`);

@@ -2,6 +2,8 @@
 //! it. A change here is a change of the public contract.
 
 use confab_shared::*;
+use std::collections::BTreeSet;
+
 use serde_json::json;
 
 fn name(s: &str) -> UserName {
@@ -45,27 +47,62 @@ where
     assert_eq!(back, value);
 }
 
+/// Records the `type` tag of every frame a golden test pins, so the test
+/// can prove it covered every variant of the enum.
+struct Seen(BTreeSet<&'static str>);
+
+impl Seen {
+    fn check<T>(&mut self, value: T, expected: &str)
+    where
+        T: Framed + serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let tag = value.kind();
+        let json: serde_json::Value = serde_json::from_str(expected).unwrap();
+        // The serde tag and the strum kind are two derivations of one name.
+        assert_eq!(json["type"], json!(tag), "{expected}");
+        self.0.insert(tag);
+        golden(value, expected);
+    }
+}
+
+trait Framed {
+    fn kind(&self) -> &'static str;
+}
+
+impl Framed for ClientMsg {
+    fn kind(&self) -> &'static str {
+        ClientMsg::kind(self)
+    }
+}
+
+impl Framed for ServerMsg {
+    fn kind(&self) -> &'static str {
+        ServerMsg::kind(self)
+    }
+}
+
 #[test]
 fn client_frames() {
-    golden(
+    let mut seen = Seen(BTreeSet::new());
+    seen.check(
         ClientMsg::Join {
             room: room("lobby"),
             since: Some(7),
         },
         r#"{"type":"join","room":"lobby","since":7}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Join {
             room: room("lobby"),
             since: None,
         },
         r#"{"type":"join","room":"lobby"}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Leave { room: room("rust") },
         r#"{"type":"leave","room":"rust"}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Send {
             room: room("lobby"),
             text: MessageText::parse("hello").unwrap(),
@@ -73,7 +110,7 @@ fn client_frames() {
         },
         r#"{"type":"send","room":"lobby","text":"hello","client_id":"c1"}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Dm {
             to: name("bob"),
             text: MessageText::parse("psst").unwrap(),
@@ -81,20 +118,20 @@ fn client_frames() {
         },
         r#"{"type":"dm","to":"bob","text":"psst"}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Typing {
             room: room("dm:alice:bob"),
         },
         r#"{"type":"typing","room":"dm:alice:bob"}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::Read {
             room: room("lobby"),
             seq: 3,
         },
         r#"{"type":"read","room":"lobby","seq":3}"#,
     );
-    golden(
+    seen.check(
         ClientMsg::History {
             room: room("lobby"),
             before: Some(40),
@@ -102,15 +139,17 @@ fn client_frames() {
         },
         r#"{"type":"history","room":"lobby","before":40,"limit":20}"#,
     );
-    // Every variant's tag is a known type.
-    for t in ClientMsg::TYPES {
-        assert!(r#"join leave send dm typing read history"#.contains(t));
-    }
+    // Every variant has a golden, and the list `decode` accepts is exactly
+    // the enum's variants.
+    let all: BTreeSet<&'static str> = ClientMsgKind::iter().map(<&str>::from).collect();
+    assert_eq!(seen.0, all);
+    assert_eq!(ClientMsg::TYPES.into_iter().collect::<BTreeSet<_>>(), all);
 }
 
 #[test]
 fn server_frames() {
-    golden(
+    let mut seen = Seen(BTreeSet::new());
+    seen.check(
         ServerMsg::Welcome {
             user: user(),
             rooms: vec![RoomSummary {
@@ -123,7 +162,7 @@ fn server_frames() {
         },
         r##"{"type":"welcome","user":{"id":"u1","name":"alice","color":"#a1b2c3"},"rooms":[{"name":"lobby","members":3,"online":2,"unread":1,"latest_seq":9}]}"##,
     );
-    golden(
+    seen.check(
         ServerMsg::Joined {
             room: room("lobby"),
             members: vec![Member {
@@ -140,22 +179,22 @@ fn server_frames() {
             r##"{{"type":"joined","room":"lobby","members":[{{"name":"bob","color":"#000000","online":true}}],"members_total":1,"messages":[{MESSAGE_JSON}],"more":false,"latest_seq":42}}"##
         ),
     );
-    golden(
+    seen.check(
         ServerMsg::Left { room: room("rust") },
         r#"{"type":"left","room":"rust"}"#,
     );
-    golden(
+    seen.check(
         ServerMsg::Message { message: message() },
         &format!(r#"{{"type":"message","message":{MESSAGE_JSON}}}"#),
     );
-    golden(
+    seen.check(
         ServerMsg::Ack {
             client_id: Some(ClientId::parse("c1").unwrap()),
             message: message(),
         },
         &format!(r#"{{"type":"ack","client_id":"c1","message":{MESSAGE_JSON}}}"#),
     );
-    golden(
+    seen.check(
         ServerMsg::Presence {
             room: room("lobby"),
             user: name("bob"),
@@ -184,14 +223,14 @@ fn server_frames() {
     ] {
         assert_eq!(serde_json::to_value(event).unwrap(), json!(tag));
     }
-    golden(
+    seen.check(
         ServerMsg::Typing {
             room: room("lobby"),
             user: name("bob"),
         },
         r#"{"type":"typing","room":"lobby","user":"bob"}"#,
     );
-    golden(
+    seen.check(
         ServerMsg::History {
             room: room("lobby"),
             messages: vec![message()],
@@ -199,7 +238,7 @@ fn server_frames() {
         },
         &format!(r#"{{"type":"history","room":"lobby","messages":[{MESSAGE_JSON}],"more":true}}"#),
     );
-    golden(
+    seen.check(
         ServerMsg::Notification {
             kind: NotificationKind::Mention,
             room: Some(room("lobby")),
@@ -209,7 +248,7 @@ fn server_frames() {
         },
         r#"{"type":"notification","kind":"mention","room":"lobby","from":"alice","text":"hi @bob","message_id":"m1"}"#,
     );
-    golden(
+    seen.check(
         ServerMsg::Notification {
             kind: NotificationKind::System,
             room: None,
@@ -223,7 +262,7 @@ fn server_frames() {
         serde_json::to_value(NotificationKind::Dm).unwrap(),
         json!("dm")
     );
-    golden(
+    seen.check(
         ServerMsg::error(
             ErrorCode::NotMember,
             "join the room first",
@@ -231,6 +270,8 @@ fn server_frames() {
         ),
         r#"{"type":"error","code":"not_member","message":"join the room first","client_id":"c9"}"#,
     );
+    let all: BTreeSet<&'static str> = ServerMsgKind::iter().map(<&str>::from).collect();
+    assert_eq!(seen.0, all, "every server frame variant has a golden");
 }
 
 #[test]
@@ -284,27 +325,21 @@ fn attachments_and_rest_bodies() {
 
 #[test]
 fn every_error_code_is_snake_case() {
-    let codes = [
-        (ErrorCode::BadJson, "bad_json"),
-        (ErrorCode::UnknownType, "unknown_type"),
-        (ErrorCode::Invalid, "invalid"),
-        (ErrorCode::BinaryUnsupported, "binary_unsupported"),
-        (ErrorCode::NotMember, "not_member"),
-        (ErrorCode::Forbidden, "forbidden"),
-        (ErrorCode::UnknownUser, "unknown_user"),
-        (ErrorCode::RateLimited, "rate_limited"),
-        (ErrorCode::Internal, "internal"),
-        (ErrorCode::Unauthorized, "unauthorized"),
-        (ErrorCode::NameTaken, "name_taken"),
-        (ErrorCode::NotFound, "not_found"),
-        (ErrorCode::PayloadTooLarge, "payload_too_large"),
-        (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
-        (ErrorCode::Unavailable, "unavailable"),
-    ];
-    for (code, tag) in codes {
+    let mut tags = BTreeSet::new();
+    for code in ErrorCode::iter() {
+        let tag = code.as_str();
+        assert!(
+            !tag.is_empty() && tag.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{tag}"
+        );
         assert_eq!(serde_json::to_value(code).unwrap(), json!(tag));
-        assert_eq!(code.as_str(), tag);
+        assert_eq!(
+            serde_json::from_value::<ErrorCode>(json!(tag)).unwrap(),
+            code
+        );
+        assert!(tags.insert(tag), "{tag} twice");
     }
+    assert!(tags.contains("name_taken") && tags.contains("too_many_rooms"));
 }
 
 #[test]

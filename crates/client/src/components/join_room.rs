@@ -27,7 +27,7 @@ pub fn JoinRoom(
                 on_joined.run(());
             }
             Err(e) => error.set(Some(format!(
-                "{e}. Room names use lowercase letters, digits, - and _."
+                "{e}. Room names use letters of any script, digits, - and _."
             ))),
         }
     };

@@ -11,6 +11,10 @@ use crate::timefmt;
 /// A message: author (in their colour) and time when it starts a group,
 /// the text (always as text, never HTML), its image, and for a message of
 /// ours not yet confirmed its state, with "Retry" when it failed.
+///
+/// Text and names are isolated (`dir="auto"`, `<bdi>`): bidi controls stay
+/// in message text, and this keeps a stray right-to-left override inside
+/// one message or name from reordering anything around it.
 #[component]
 pub fn MessageItem(
     /// The message, stored or still pending.
@@ -91,7 +95,7 @@ pub fn MessageItem(
                 .then(|| {
                     view! {
                         <p class="meta">
-                            <span class="author">{author.clone()}</span>
+                            <bdi class="author">{author.clone()}</bdi>
                             <time datetime=iso.clone() title=full.clone()>{clock.clone()}</time>
                         </p>
                     }
@@ -99,13 +103,13 @@ pub fn MessageItem(
             {(!show_author)
                 .then(|| {
                     view! {
-                        <span class="visually-hidden">{author.clone()}</span>
+                        <bdi class="visually-hidden">{author.clone()}</bdi>
                         <time class="side-time" datetime=iso title=full>
                             {clock}
                         </time>
                     }
                 })}
-            {(!text.is_empty()).then(|| view! { <p class="text">{text}</p> })}
+            {(!text.is_empty()).then(|| view! { <p class="text" dir="auto">{text}</p> })}
             {attachment.map(|a| view! { <AttachmentView attachment=a from=author/> })}
             {status_view}
         </li>

@@ -44,7 +44,7 @@ pub fn OnlineUsers(
                                             aria-hidden="true"
                                             style:background-color=m.color.clone()
                                         ></span>
-                                        {m.name.to_string()}
+                                        <bdi>{m.name.to_string()}</bdi>
                                     </button>
                                 </li>
                             }

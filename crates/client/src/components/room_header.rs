@@ -53,7 +53,7 @@ pub fn RoomHeader(
                 <span class="visually-hidden">"Rooms and people"</span>
             </button>
             <div class="room-title">
-                <h1 id="room-title">{title}</h1>
+                <h1 id="room-title"><bdi>{title}</bdi></h1>
                 <p class="room-counts">{counts}</p>
             </div>
             <details class="members">
@@ -70,7 +70,7 @@ pub fn RoomHeader(
                                         aria-hidden="true"
                                         style:background-color=m.color.clone()
                                     ></span>
-                                    {m.name.to_string()}
+                                    <bdi>{m.name.to_string()}</bdi>
                                     <span class="visually-hidden">
                                         {if m.online { ", online" } else { ", offline" }}
                                     </span>

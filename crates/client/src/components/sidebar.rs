@@ -97,7 +97,7 @@ pub fn Sidebar(
                         on_navigate.run(());
                     }
                 >
-                    <span class="room-name">{label}</span>
+                    <bdi class="room-name">{label}</bdi>
                     {move || counts().map(|c| view! { <span class="room-counts">{c}</span> })}
                     {move || {
                         let n = unread();
@@ -121,9 +121,9 @@ pub fn Sidebar(
     view! {
         <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
             <header class="me">
-                <span class="me-name" style:color=user.color.as_str().to_owned()>
+                <bdi class="me-name" style:color=user.color.as_str().to_owned()>
                     {user.name.to_string()}
-                </span>
+                </bdi>
                 <button type="button" class="link-button" on:click=sign_out>
                     "Sign out"
                 </button>

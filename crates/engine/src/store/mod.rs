@@ -184,7 +184,9 @@ pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 
-    /// Claims `name` for a new user and opens a session.
+    /// Claims `name` for a new user and opens a session. `NameTaken` when a
+    /// user has the same [`UserName::key`] (caseless match) or the same
+    /// [`UserName::skeleton`] (a confusable name): both columns are unique.
     async fn create_user(
         &self,
         name: &UserName,

@@ -9,6 +9,7 @@ mod direct_messages;
 mod events;
 mod mass_disconnect;
 mod limits;
+mod names;
 mod ops;
 mod presence;
 mod replies;

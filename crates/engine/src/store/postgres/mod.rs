@@ -9,6 +9,7 @@
 mod cleanup;
 mod commit;
 mod create;
+mod names;
 mod plan;
 mod read;
 mod uploads;
@@ -55,6 +56,7 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
+        names::backfill_names(&pool).await?;
         Ok(Self { pool })
     }
 }
@@ -151,12 +153,13 @@ impl Store for PgStore {
         let now = now_millis();
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
-            "INSERT INTO users (id, name, name_key, color, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO users (id, name, name_key, name_skeleton, color, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&user.id)
         .bind(user.name.as_str())
         .bind(user.name.key())
+        .bind(user.name.skeleton())
         .bind(user.color.as_str())
         .bind(now)
         .execute(&mut *tx)

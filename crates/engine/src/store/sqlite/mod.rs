@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 mod commit;
+mod names;
 mod rows;
 mod uploads;
 
@@ -56,6 +57,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        names::backfill_names(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -87,11 +89,13 @@ impl Store for SqliteStore {
         let now = now_millis();
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
-            "INSERT INTO users (id, name, name_key, color, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO users (id, name, name_key, name_skeleton, color, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&user.id)
         .bind(user.name.as_str())
         .bind(user.name.key())
+        .bind(user.name.skeleton())
         .bind(user.color.as_str())
         .bind(now)
         .execute(&mut *tx)
