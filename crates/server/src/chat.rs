@@ -102,14 +102,7 @@ impl Chat {
         since: Option<u64>,
         asker: Option<&Asker>,
     ) -> Result<ServerMsg, AppError> {
-        let writes = vec![Write::Join {
-            room: room.clone(),
-            user: user.clone(),
-        }];
-        match self.writer.commit(writes).await? {
-            Outcome::Logged(_) | Outcome::Unchanged => {}
-            other => return Err(AppError::Internal(format!("a join ended as {other:?}"))),
-        }
+        self.enter(user, room.clone()).await?;
         for _ in 0..JOIN_ATTEMPTS {
             let joined = self.joined(room, since).await?;
             let Some(a) = asker else {
@@ -147,6 +140,21 @@ impl Chat {
         Err(AppError::Unavailable(
             "the room is too busy to join right now; try again".into(),
         ))
+    }
+
+    /// Makes `user` a member of `room` and nothing more: no `joined` page,
+    /// no question to the hub (which learns of the change from the log, as
+    /// every node's hub does). A new user enters the lobby this way at
+    /// login, a request without a session that must not make the hub work.
+    pub async fn enter(&self, user: &User, room: RoomId) -> Result<(), AppError> {
+        let writes = vec![Write::Join {
+            room,
+            user: user.clone(),
+        }];
+        match self.writer.commit(writes).await? {
+            Outcome::Logged(_) | Outcome::Unchanged => Ok(()),
+            other => Err(AppError::Internal(format!("a join ended as {other:?}"))),
+        }
     }
 
     /// The `joined` frame: the page the join asked for and the members.
@@ -257,6 +265,7 @@ impl Chat {
                             conn: a.conn,
                             outbox: a.outbox.clone(),
                             client_id: post.client_id,
+                            owed: a.outbox.ticket(),
                         },
                     })
                     .await?;

@@ -22,6 +22,8 @@ use crate::outbox::{CloseReason, Frame, Next, Outbox, OutboxReceiver};
 use crate::rate_limit::RateLimiter;
 use confab_engine::store::Store;
 
+mod drain;
+
 /// How long a close frame may wait for a client that stopped reading.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -47,21 +49,21 @@ pub struct SocketContext {
 }
 
 /// How the loop ended.
-enum Ending {
+pub(crate) enum Ending {
     /// The peer is gone; nothing more can be sent.
     Gone,
     /// Close with this code.
     Close(actix_ws::CloseReason),
 }
 
-fn close(code: CloseCode, why: &str) -> Ending {
+pub(crate) fn close(code: CloseCode, why: &str) -> Ending {
     Ending::Close(actix_ws::CloseReason {
         code,
         description: Some(why.to_owned()),
     })
 }
 
-fn close_for(reason: CloseReason) -> Ending {
+pub(crate) fn close_for(reason: CloseReason) -> Ending {
     match reason {
         CloseReason::Overflow => close(CloseCode::Again, "too slow: reconnect and resume"),
         CloseReason::Shutdown => close(CloseCode::Away, "server shutting down"),
@@ -92,43 +94,17 @@ pub async fn run(
                         reason = outbox.aborted() => break close_for(reason),
                     }
                 }
+                // Answers every frame already received before closing.
+                Next::Close(CloseReason::Shutdown) => {
+                    break drain::on_shutdown(&mut ctx, &mut session, &mut stream, &mut outbox).await;
+                }
                 Next::Close(reason) => break close_for(reason),
             },
             item = stream.recv() => {
                 let Some(item) = item else { break Ending::Gone };
                 last_heard = Instant::now();
-                match item {
-                    Ok(AggregatedMessage::Text(text)) => {
-                        if let Some(reply) = ctx.on_text(&text).await {
-                            ctx.reply(&reply);
-                        }
-                    }
-                    Ok(AggregatedMessage::Binary(_)) => {
-                        ctx.reply(&ServerMsg::error(
-                            ErrorCode::BinaryUnsupported,
-                            "binary frames are not supported: send JSON text frames",
-                            None,
-                        ));
-                    }
-                    Ok(AggregatedMessage::Ping(bytes)) => {
-                        if session.pong(&bytes).await.is_err() {
-                            break Ending::Gone;
-                        }
-                    }
-                    Ok(AggregatedMessage::Pong(_)) => {}
-                    Ok(AggregatedMessage::Close(reason)) => {
-                        break Ending::Close(reason.unwrap_or_else(|| CloseCode::Normal.into()));
-                    }
-                    Err(ProtocolError::Overflow) => {
-                        break close(CloseCode::Size, "frame larger than 64 KiB");
-                    }
-                    Err(ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
-                        break close(CloseCode::Size, "message larger than 64 KiB");
-                    }
-                    Err(e) => {
-                        tracing::debug!(conn = ctx.conn, error = %e, "websocket protocol error");
-                        break close(CloseCode::Protocol, "protocol error");
-                    }
+                if let Some(ending) = ctx.on_item(&mut session, item).await {
+                    break ending;
                 }
             }
             _ = heartbeat.tick() => {
@@ -156,6 +132,50 @@ pub async fn run(
 }
 
 impl SocketContext {
+    /// Handles one frame from the client; `Some` ends the connection.
+    async fn on_item(
+        &mut self,
+        session: &mut Session,
+        item: Result<AggregatedMessage, ProtocolError>,
+    ) -> Option<Ending> {
+        match item {
+            Ok(AggregatedMessage::Text(text)) => {
+                if let Some(reply) = self.on_text(&text).await {
+                    self.reply(&reply);
+                }
+            }
+            Ok(AggregatedMessage::Binary(_)) => {
+                self.reply(&ServerMsg::error(
+                    ErrorCode::BinaryUnsupported,
+                    "binary frames are not supported: send JSON text frames",
+                    None,
+                ));
+            }
+            Ok(AggregatedMessage::Ping(bytes)) => {
+                if session.pong(&bytes).await.is_err() {
+                    return Some(Ending::Gone);
+                }
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(reason)) => {
+                return Some(Ending::Close(
+                    reason.unwrap_or_else(|| CloseCode::Normal.into()),
+                ));
+            }
+            Err(ProtocolError::Overflow) => {
+                return Some(close(CloseCode::Size, "frame larger than 64 KiB"));
+            }
+            Err(ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
+                return Some(close(CloseCode::Size, "message larger than 64 KiB"));
+            }
+            Err(e) => {
+                tracing::debug!(conn = self.conn, error = %e, "websocket protocol error");
+                return Some(close(CloseCode::Protocol, "protocol error"));
+            }
+        }
+        None
+    }
+
     /// Handles one text frame; returns a frame to answer with directly (an
     /// error, or a history page), while hub replies arrive via the outbox.
     async fn on_text(&mut self, text: &str) -> Option<ServerMsg> {
@@ -231,7 +251,11 @@ impl SocketContext {
         };
         match result {
             Ok(reply) => reply,
-            Err(e) => Some(ServerMsg::error(e.code(), e.to_string(), client_id)),
+            Err(e) => {
+                // In the connection's span, which carries its request id.
+                e.log();
+                Some(ServerMsg::error(e.code(), e.to_string(), client_id))
+            }
         }
     }
 }

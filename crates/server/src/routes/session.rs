@@ -68,8 +68,9 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user = %user.name, "new user");
-    // Everyone starts in the lobby; through the hub, so its members see them arrive.
-    state.chat.join(&user, RoomId::lobby(), None, None).await?;
+    // Everyone starts in the lobby; its members see them arrive (the hubs
+    // announce the logged join). No `joined` page: nobody reads it here.
+    state.chat.enter(&user, RoomId::lobby()).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&token, secure))
         .json(SessionReply { token, user }))
