@@ -25,6 +25,7 @@
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
 //! - [`origin`], [`client_addr`], [`rate_limit`]: the small guards.
 //! - [`error`]: one error type, mapped to `error` frames and HTTP statuses.
+//! - [`request_id`]: an id per request: its log span, `X-Request-Id`, error bodies.
 //! - [`metrics`], [`telemetry`]: `/metrics` counters and logging.
 
 pub mod auth;
@@ -41,6 +42,7 @@ pub mod metrics;
 pub mod origin;
 pub mod outbox;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod socket;
 pub mod startup;

@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
+use tracing::Instrument;
 
 use super::open_connection;
 use crate::auth::CurrentUser;
@@ -54,6 +55,9 @@ pub async fn upgrade(
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
         _permit: opened.permit,
     };
-    actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver));
+    // A child of the upgrade's `request` span: the socket's log lines carry
+    // that request id too.
+    let span = tracing::info_span!("ws", conn = ctx.conn, user = %ctx.user.name);
+    actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver).instrument(span));
     Ok(response)
 }
