@@ -118,10 +118,7 @@ mod tests {
     use super::*;
 
     fn body(code: ErrorCode, message: &str) -> Option<ErrorBody> {
-        Some(ErrorBody {
-            code,
-            message: message.into(),
-        })
+        Some(ErrorBody::new(code, message))
     }
 
     #[test]

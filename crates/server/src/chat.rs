@@ -76,14 +76,21 @@ impl Chat {
     /// the user arrive: the committed membership is published like any.
     pub async fn enter(&self, user: &User, room: RoomId) -> Result<(), AppError> {
         let writes = vec![Write::Join {
-            room,
+            room: room.clone(),
             user: user.clone(),
+            max_created: self.max_rooms_per_user,
         }];
         match self.writer.commit(writes).await? {
             Outcome::Logged(_) | Outcome::Unchanged => Ok(()),
+            Outcome::Refused(Refusal::TooManyRooms) => Err(AppError::TooManyRooms(format!(
+                "{room} does not exist, and you already created {} rooms, the most you \
+                 may: join an existing room instead",
+                self.max_rooms_per_user
+            ))),
             other => Err(AppError::Internal(format!("a join ended as {other:?}"))),
         }
     }
+
 
     /// Joins `room`; the answer is the `joined` frame. For a socket it is
     /// queued in its outbox before any live message of the room.
@@ -122,22 +129,7 @@ impl Chat {
         since: Option<u64>,
         asker: Option<&Asker>,
     ) -> Result<ServerMsg, AppError> {
-        let writes = vec![Write::Join {
-            room: room.clone(),
-            user: user.clone(),
-            max_created: self.max_rooms_per_user,
-        }];
-        match self.writer.commit(writes).await? {
-            Outcome::Logged(_) | Outcome::Unchanged => {}
-            Outcome::Refused(Refusal::TooManyRooms) => {
-                return Err(AppError::TooManyRooms(format!(
-                    "{room} does not exist, and you already created {} rooms, the most \
-                     you may: join an existing room instead",
-                    self.max_rooms_per_user
-                )))
-            }
-            other => return Err(AppError::Internal(format!("a join ended as {other:?}"))),
-        }
+        self.enter(user, room.clone()).await?;
         for _ in 0..JOIN_ATTEMPTS {
             let joined = self.joined(room, since).await?;
             let Some(a) = asker else {
@@ -176,6 +168,7 @@ impl Chat {
             "the room is too busy to join right now; try again".into(),
         ))
     }
+
 
     /// The `joined` frame: the page the join asked for and the members.
     async fn joined(&self, room: &RoomId, since: Option<u64>) -> Result<ServerMsg, AppError> {
@@ -298,6 +291,7 @@ impl Chat {
                             conn: a.conn,
                             outbox: a.outbox.clone(),
                             client_id: post.client_id,
+                            owed: a.outbox.ticket(),
                         },
                     })
                     .await?;

@@ -74,11 +74,36 @@ impl AppError {
         }
     }
 
-    pub fn body(&self) -> ErrorBody {
+    /// The JSON body of an HTTP error; an internal error's cause is not
+    /// in it (see [`AppError::log`]).
+    pub fn body(&self, request_id: Option<&str>) -> ErrorBody {
         ErrorBody {
             code: self.code(),
             message: self.to_string(),
+            request_id: request_id.map(str::to_owned),
         }
+    }
+
+    /// Logs an internal error's cause, in the span of the request or
+    /// connection it happened to (which carries its id). Called once,
+    /// where the error is answered: the client only learns "internal
+    /// error" and the id.
+    pub fn log(&self) {
+        if let Self::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+    }
+
+    /// The HTTP response, with the request id in the body when known.
+    pub fn response(&self, request_id: Option<&str>) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if let Self::RateLimited { retry_after, .. } = self {
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
+        }
+        res.json(self.body(request_id))
     }
 }
 
@@ -86,10 +111,8 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NameTaken => Self::NameTaken(String::from("you asked for")),
-            other => {
-                tracing::error!(error = %other, "store failure");
-                Self::Internal(other.to_string())
-            }
+            // Logged where it is answered (`AppError::log`), with the id.
+            other => Self::Internal(format!("store failure: {other}")),
         }
     }
 }
@@ -113,14 +136,9 @@ impl ResponseError for AppError {
         }
     }
 
+    /// Without the request id: `request_id::middleware` renders the
+    /// error again with it.
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after, .. } = self {
-            res.insert_header((
-                actix_web::http::header::RETRY_AFTER,
-                retry_after.to_string(),
-            ));
-        }
-        res.json(self.body())
+        self.response(None)
     }
 }

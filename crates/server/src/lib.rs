@@ -29,6 +29,7 @@
 //! - [`online`]: online users per room for the public room list, tallied
 //!   from the shared presence record.
 //! - [`error`]: one error type, mapped to `error` frames and HTTP statuses.
+//! - [`request_id`]: an id per request: its log span, `X-Request-Id`, error bodies.
 //! - [`metrics`], [`telemetry`]: `/metrics` counters and logging.
 
 pub mod auth;
@@ -49,6 +50,7 @@ pub mod origin;
 pub mod outbox;
 pub mod peer;
 pub mod rate_limit;
+pub mod request_id;
 pub mod routes;
 pub mod socket;
 pub mod startup;

@@ -54,7 +54,9 @@ pub enum CloseReason {
     /// The outbox overflowed: the client is too slow (1013). Pending frames
     /// are dropped.
     Overflow,
-    /// The server is shutting down (1001). Pending frames are sent first.
+    /// The server is shutting down (1001). Pending frames are sent first,
+    /// and the answers still owed to the client (see [`Ticket`]) are
+    /// accepted and sent too, before the socket closes.
     Shutdown,
     /// The server could not serve this connection (1011). Pending frames,
     /// such as the error that explains it, are sent first.
@@ -82,6 +84,8 @@ struct State {
     frames: VecDeque<Frame>,
     bytes: usize,
     closing: Option<CloseReason>,
+    /// Answers the writer still owes this connection (live [`Ticket`]s).
+    owed: usize,
 }
 
 struct Inner {
@@ -168,6 +172,7 @@ pub fn outbox_counted(
             frames: VecDeque::new(),
             bytes: 0,
             closing: None,
+            owed: 0,
         }),
         ready: Notify::new(),
         close_tx,
@@ -186,9 +191,11 @@ pub fn outbox_counted(
 impl Outbox {
     /// Queues a frame. If that would pass a limit, the outbox closes itself
     /// with [`CloseReason::Overflow`] and the frame is refused.
+    /// A draining close (shutdown) still takes frames: the answers owed
+    /// to the client go out before the socket closes.
     pub fn push(&self, frame: Frame) -> Result<(), Closed> {
         let mut state = self.inner.lock();
-        if state.closing.is_some() {
+        if state.closing.is_some_and(|r| !r.drains()) {
             return Err(Closed);
         }
         let weight = frame.weight();
@@ -225,6 +232,31 @@ impl Outbox {
     pub fn is_closing(&self) -> bool {
         self.inner.lock().closing.is_some()
     }
+
+    /// Records that an answer (an `ack` or `error`) is owed to the client
+    /// until the returned ticket is dropped, which whoever answers does
+    /// after pushing it (or by being dropped unanswered: the writer is
+    /// gone). At shutdown the socket waits for its tickets.
+    pub fn ticket(&self) -> Ticket {
+        self.inner.lock().owed += 1;
+        Ticket {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// An answer owed to the client (see [`Outbox::ticket`]).
+pub struct Ticket {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut state = self.inner.lock();
+        state.owed = state.owed.saturating_sub(1);
+        drop(state);
+        self.inner.ready.notify_one();
+    }
 }
 
 impl OutboxReceiver {
@@ -248,6 +280,30 @@ impl OutboxReceiver {
             }
             // notify_one keeps a permit if nobody waits, so a push between
             // the unlock above and this await is not missed.
+            self.inner.ready.notified().await;
+        }
+    }
+
+    /// At shutdown: the next frame to write, or [`Next::Close`] when the
+    /// connection must close now (overflow) or, with `until_settled`, once
+    /// nothing is queued and no answer is owed any more.
+    pub async fn drain(&mut self, until_settled: bool) -> Next {
+        loop {
+            {
+                let mut state = self.inner.lock();
+                match state.closing {
+                    Some(reason) if !reason.drains() => return Next::Close(reason),
+                    _ => {}
+                }
+                if let Some(frame) = state.frames.pop_front() {
+                    state.bytes -= frame.weight();
+                    self.inner.count_bytes(-(frame.weight() as i64));
+                    return Next::Send(frame);
+                }
+                if until_settled && state.owed == 0 {
+                    return Next::Close(state.closing.unwrap_or(CloseReason::Shutdown));
+                }
+            }
             self.inner.ready.notified().await;
         }
     }
@@ -336,6 +392,30 @@ mod tests {
             rx.next().await,
             Next::Close(CloseReason::Shutdown)
         ));
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_owed_answers() {
+        let (tx, mut rx) = outbox(10, 1 << 20);
+        let owed = tx.ticket();
+        tx.close(CloseReason::Shutdown);
+        let waiter = tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                match rx.drain(true).await {
+                    Next::Send(f) => got.push(f.json.to_string()),
+                    Next::Close(reason) => return (got, reason),
+                }
+            }
+        });
+        tokio::task::yield_now().await;
+        // The answer is still taken after the shutdown began.
+        tx.push(frame("ack")).unwrap();
+        drop(owed);
+        let (got, reason) = waiter.await.unwrap();
+        assert_eq!(reason, CloseReason::Shutdown);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].contains("\"ack\""));
     }
 
     #[tokio::test]

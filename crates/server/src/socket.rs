@@ -31,6 +31,8 @@ use crate::peer::PeerSocket;
 use crate::rate_limit::RateLimiter;
 use confab_engine::store::Store;
 
+mod drain;
+
 /// How long a close frame may wait for a client that stopped reading.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the server waits for the client's answer to its close frame.
@@ -62,7 +64,7 @@ pub struct SocketContext {
 }
 
 /// How the loop ended.
-enum Ending {
+pub(crate) enum Ending {
     /// The peer is gone; nothing more can be sent.
     Gone,
     /// The server closes with this code, and waits for the client's answer.
@@ -71,14 +73,14 @@ enum Ending {
     Answer(actix_ws::CloseReason),
 }
 
-fn close(code: CloseCode, why: &str) -> Ending {
+pub(crate) fn close(code: CloseCode, why: &str) -> Ending {
     Ending::Close(actix_ws::CloseReason {
         code,
         description: Some(why.to_owned()),
     })
 }
 
-fn close_for(reason: CloseReason) -> Ending {
+pub(crate) fn close_for(reason: CloseReason) -> Ending {
     match reason {
         CloseReason::Overflow => close(CloseCode::Again, "too slow: reconnect and resume"),
         CloseReason::Shutdown => close(CloseCode::Away, "server shutting down"),
@@ -86,19 +88,28 @@ fn close_for(reason: CloseReason) -> Ending {
     }
 }
 
+/// How the writer ended.
+enum Written {
+    Ended(Ending),
+    /// The server is shutting down: the reader takes the outbox back to
+    /// answer what the client already sent ([`drain`]).
+    Shutdown(OutboxReceiver),
+}
+
 /// The writer: the outbox to the wire, until the outbox closes or the
 /// client is gone. A write the client does not take blocks only this task;
 /// an overflow behind it abandons the write.
-async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Ending {
+async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Written {
     loop {
         match outbox.next().await {
             Next::Send(frame) => {
                 tokio::select! {
-                    sent = send_text(&mut session, frame.json) => if sent.is_err() { return Ending::Gone },
-                    reason = outbox.aborted() => return close_for(reason),
+                    sent = send_text(&mut session, frame.json) => if sent.is_err() { return Written::Ended(Ending::Gone) },
+                    reason = outbox.aborted() => return Written::Ended(close_for(reason)),
                 }
             }
-            Next::Close(reason) => return close_for(reason),
+            Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
+            Next::Close(reason) => return Written::Ended(close_for(reason)),
         }
     }
 }
@@ -108,7 +119,7 @@ async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Ending {
 /// between this task and the wire, unbounded in bytes: fragments keep what
 /// waits there for a client that stopped reading near 32 x 16 KiB, where
 /// whole pages could hold megabytes beyond the outbox's bound.
-async fn send_text(session: &mut Session, json: ByteString) -> Result<(), actix_ws::Closed> {
+pub(crate) async fn send_text(session: &mut Session, json: ByteString) -> Result<(), actix_ws::Closed> {
     if json.len() <= FRAGMENT {
         return session.text(json).await;
     }
@@ -147,7 +158,7 @@ pub async fn run(
     ctx.metrics.connections_total.fetch_add(1, Relaxed);
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
-    let mut writer: JoinHandle<Ending> = tokio::spawn(write_out(session.clone(), outbox));
+    let mut writer: JoinHandle<Written> = tokio::spawn(write_out(session.clone(), outbox));
     let mut writer_done = false;
     let mut last_heard = Instant::now();
     let mut heartbeat = interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);
@@ -155,43 +166,21 @@ pub async fn run(
         tokio::select! {
             written = &mut writer, if !writer_done => {
                 writer_done = true;
-                break written.unwrap_or(Ending::Gone);
+                match written {
+                    Ok(Written::Ended(ending)) => break ending,
+                    // Answers every frame already received before closing.
+                    Ok(Written::Shutdown(mut outbox)) => {
+                        break drain::on_shutdown(&mut ctx, &mut session, &mut stream, &mut outbox)
+                            .await;
+                    }
+                    Err(_) => break Ending::Gone,
+                }
             }
             item = stream.recv() => {
                 let Some(item) = item else { break Ending::Gone };
                 last_heard = Instant::now();
-                match item {
-                    Ok(AggregatedMessage::Text(text)) => {
-                        if let Some(reply) = ctx.on_text(&text).await {
-                            ctx.reply(&reply);
-                        }
-                    }
-                    Ok(AggregatedMessage::Binary(_)) => {
-                        ctx.reply(&ServerMsg::error(
-                            ErrorCode::BinaryUnsupported,
-                            "binary frames are not supported: send JSON text frames",
-                            None,
-                        ));
-                    }
-                    Ok(AggregatedMessage::Ping(bytes)) => {
-                        if !control(&mut session, Some(&bytes[..])) {
-                            break Ending::Gone;
-                        }
-                    }
-                    Ok(AggregatedMessage::Pong(_)) => {}
-                    Ok(AggregatedMessage::Close(reason)) => {
-                        break Ending::Answer(reason.unwrap_or_else(|| CloseCode::Normal.into()));
-                    }
-                    Err(ProtocolError::Overflow) => {
-                        break close(CloseCode::Size, "frame larger than 64 KiB");
-                    }
-                    Err(ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
-                        break close(CloseCode::Size, "message larger than 64 KiB");
-                    }
-                    Err(e) => {
-                        tracing::debug!(conn = ctx.conn, error = %e, "websocket protocol error");
-                        break close(CloseCode::Protocol, "protocol error");
-                    }
+                if let Some(ending) = ctx.on_item(&mut session, item).await {
+                    break ending;
                 }
             }
             _ = heartbeat.tick() => {
@@ -250,6 +239,50 @@ async fn await_close_reply(stream: &mut AggregatedMessageStream) {
 }
 
 impl SocketContext {
+    /// Handles one frame from the client; `Some` ends the connection.
+    async fn on_item(
+        &mut self,
+        session: &mut Session,
+        item: Result<AggregatedMessage, ProtocolError>,
+    ) -> Option<Ending> {
+        match item {
+            Ok(AggregatedMessage::Text(text)) => {
+                if let Some(reply) = self.on_text(&text).await {
+                    self.reply(&reply);
+                }
+            }
+            Ok(AggregatedMessage::Binary(_)) => {
+                self.reply(&ServerMsg::error(
+                    ErrorCode::BinaryUnsupported,
+                    "binary frames are not supported: send JSON text frames",
+                    None,
+                ));
+            }
+            Ok(AggregatedMessage::Ping(bytes)) => {
+                if !control(session, Some(&bytes[..])) {
+                    return Some(Ending::Gone);
+                }
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(reason)) => {
+                return Some(Ending::Answer(
+                    reason.unwrap_or_else(|| CloseCode::Normal.into()),
+                ));
+            }
+            Err(ProtocolError::Overflow) => {
+                return Some(close(CloseCode::Size, "frame larger than 64 KiB"));
+            }
+            Err(ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
+                return Some(close(CloseCode::Size, "message larger than 64 KiB"));
+            }
+            Err(e) => {
+                tracing::debug!(conn = self.conn, error = %e, "websocket protocol error");
+                return Some(close(CloseCode::Protocol, "protocol error"));
+            }
+        }
+        None
+    }
+
     /// Handles one text frame; returns a frame to answer with directly (an
     /// error, or a history page), while hub replies arrive via the outbox.
     async fn on_text(&mut self, text: &str) -> Option<ServerMsg> {
@@ -325,7 +358,11 @@ impl SocketContext {
         };
         match result {
             Ok(reply) => reply,
-            Err(e) => Some(ServerMsg::error(e.code(), e.to_string(), client_id)),
+            Err(e) => {
+                // In the connection's span, which carries its request id.
+                e.log();
+                Some(ServerMsg::error(e.code(), e.to_string(), client_id))
+            }
         }
     }
 }

@@ -222,6 +222,9 @@ impl Application {
         let site_dir = state.settings.site_dir.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    crate::request_id::middleware,
+                ))
                 .app_data(app_state.clone())
                 .wrap(actix_web::middleware::from_fn(limit_requests))
                 .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
-use crate::outbox::{Frame, Outbox};
+use crate::outbox::{Frame, Outbox, Ticket};
 
 /// Jobs waiting for the writer at most; sessions wait beyond that, which
 /// slows the fastest senders instead of growing memory.
@@ -38,6 +38,9 @@ pub enum Reply {
         conn: ConnId,
         outbox: Outbox,
         client_id: Option<ClientId>,
+        /// Dropped once the answer is queued (or unanswered, if the writer
+        /// is gone): a socket that shuts down waits for it.
+        owed: Ticket,
     },
     /// Someone waiting for the outcome of the job's last write.
     Wait(oneshot::Sender<Result<Outcome, AppError>>),
@@ -221,25 +224,34 @@ fn answer(
     metrics: &Metrics,
 ) {
     match reply {
+        // Whoever waits answers (and logs) the error.
         Reply::Wait(tx) => {
             let _ = tx.send(result);
         }
         Reply::Conn {
-            outbox, client_id, ..
+            outbox,
+            client_id,
+            owed,
+            ..
         } => {
             let msg = match result.and_then(|o| posted(o, room)) {
                 Ok(message) => ServerMsg::Ack { client_id, message },
-                Err(e) => ServerMsg::error(
-                    e.code(),
-                    e.to_string(),
-                    client_id.map(|c| c.as_str().to_owned()),
-                ),
+                Err(e) => {
+                    e.log();
+                    ServerMsg::error(
+                        e.code(),
+                        e.to_string(),
+                        client_id.map(|c| c.as_str().to_owned()),
+                    )
+                }
             };
             // A full outbox closes the connection (1013); it resumes and
             // finds the message stored.
             if outbox.push(Frame::new(&msg)).is_ok() {
                 metrics.frames_out.fetch_add(1, Relaxed);
             }
+            // Only now: the answer is queued before the socket may close.
+            drop(owed);
         }
     }
 }

@@ -73,9 +73,24 @@ impl ErrorCode {
     }
 }
 
-/// Body of every HTTP error response: `{"code","message"}`.
+/// Body of every HTTP error response: `{"code","message","request_id"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// The request's id (also its `X-Request-Id` header), which the
+    /// server's log lines for that request carry: quote it when reporting
+    /// a problem. Absent only where no request id exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            request_id: None,
+        }
+    }
 }

@@ -315,11 +315,16 @@ fn attachments_and_rest_bodies() {
         r#"{"rooms":[{"name":"lobby","members":2,"online":1,"latest_seq":5}],"next_cursor":null}"#,
     );
     golden(
-        ErrorBody {
-            code: ErrorCode::NameTaken,
-            message: "taken".into(),
-        },
+        ErrorBody::new(ErrorCode::NameTaken, "taken"),
         r#"{"code":"name_taken","message":"taken"}"#,
+    );
+    golden(
+        ErrorBody {
+            code: ErrorCode::Internal,
+            message: "internal error".into(),
+            request_id: Some("0192f5c3a1b27e4d9c8b6a5f4e3d2c1b".into()),
+        },
+        r#"{"code":"internal","message":"internal error","request_id":"0192f5c3a1b27e4d9c8b6a5f4e3d2c1b"}"#,
     );
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use confab_shared::SessionReply;
+use confab_shared::{Message, SessionReply};
 use futures_util::StreamExt;
 
 use crate::{Error, Result};
@@ -58,4 +58,41 @@ pub async fn login_all(
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// Every stored message of `room` at the server under `base_url`, oldest
+/// first, read a page at a time with `who`'s token.
+pub async fn room_history(
+    http: &reqwest::Client,
+    base_url: &str,
+    who: &Session,
+    room: &str,
+) -> Result<Vec<Message>> {
+    let mut all: Vec<Message> = Vec::new();
+    // Pages of 200: bounded by the number of messages the test posted.
+    for _ in 0..10_000 {
+        let after = all.last().map_or(0, |m| m.seq);
+        let what = format!("history of {room} after {after}");
+        let res = http
+            .get(format!(
+                "{base_url}/api/rooms/{room}/messages?after={after}&limit=200"
+            ))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .map_err(|e| Error::context(&what, e))?;
+        if res.status() != 200 {
+            return Err(Error(format!("{what}: HTTP {}", res.status())));
+        }
+        let body: serde_json::Value = res.json().await.map_err(|e| Error::context(&what, e))?;
+        let page: Vec<Message> = serde_json::from_value(body["messages"].clone())
+            .map_err(|e| Error::context(&what, e))?;
+        let more = body["more"].as_bool().unwrap_or(false);
+        let empty = page.is_empty();
+        all.extend(page);
+        if !more || empty {
+            return Ok(all);
+        }
+    }
+    Err(Error(format!("history of {room}: too many pages")))
 }

@@ -5,8 +5,8 @@
 //! | [`app`] | the server in this process: [`spawn_app`], [`spawn_app_with`], [`TestApp`]; SQLite or PostgreSQL after `CONFAB_TEST_STORE` |
 //! | [`ws`] | WebSocket clients: [`Ws`] for tests (panics), [`next_frame`], [`connect`], [`connect_all`], [`join_room`] for the benchmark (errors) |
 //! | [`sse`] | a real `GET /api/events` stream: [`Sse`], [`SseEvent`] |
-//! | [`http`] | the reqwest client [`http()`], [`Session`], [`login`] and [`login_all`] against any base URL |
-//! | [`process`] | the real `confab` binary as a child: [`ServerProcess`], [`metric`] |
+//! | [`http`] | the reqwest client [`http()`], [`Session`], [`login`], [`login_all`] and [`room_history`] against any base URL |
+//! | [`process`] | the real `confab` binary as a child: [`ServerProcess`] (SIGTERM, SIGKILL, restart), [`metric`] |
 //! | [`postgres`] | [`fresh_database`] on a running server, [`PrivatePostgres`] that a test may stop |
 //! | [`redis`] | [`shared_redis_url`], [`PrivateRedis`] that a test may stop |
 //! | [`sys`] | free ports, child commands with a time limit, who we run as |

@@ -129,6 +129,38 @@ impl ServerProcess {
         tail(&self.log, 20)
     }
 
+    /// Sends the child SIGTERM (a graceful shutdown) and waits at most
+    /// `limit` for it to exit; its exit status.
+    pub async fn terminate(&mut self, limit: Duration) -> Result<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        crate::sys::run(
+            Command::new("kill").args(["-TERM", &pid]),
+            Duration::from_secs(5),
+        )?;
+        let deadline = Instant::now() + limit;
+        loop {
+            let exited = self
+                .child
+                .try_wait()
+                .map_err(|e| Error::context("server child", e))?;
+            if let Some(status) = exited {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                return Err(Error(format!(
+                    "still running {limit:?} after SIGTERM; log:\n{}",
+                    self.log_tail()
+                )));
+            }
+            sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The whole log of the child (and of the children before a restart).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// Kills the child with SIGKILL (no graceful shutdown) and reaps it.
     pub fn kill_9(&mut self) {
         let _ = self.child.kill();

@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::{admit, open_connection};
 use crate::auth::CurrentUser;
@@ -50,7 +51,9 @@ pub async fn stream(
         _admission: opened.admission,
     };
     let (wire_tx, wire_rx) = mpsc::channel(WIRE_QUEUE);
-    actix_web::rt::spawn(event_stream::run(ctx, opened.receiver, wire_tx));
+    // A child of the request's span: the stream's log lines carry its id.
+    let span = tracing::info_span!("sse", conn = ctx.conn, user = %ctx.user.name);
+    actix_web::rt::spawn(event_stream::run(ctx, opened.receiver, wire_tx).instrument(span));
     let body = futures_util::stream::unfold(wire_rx, |mut rx| async move {
         rx.recv()
             .await

@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
+use tracing::Instrument;
 
 use super::{admit, open_connection};
 use crate::auth::CurrentUser;
@@ -59,6 +60,9 @@ pub async fn upgrade(
         peer,
         _admission: opened.admission,
     };
-    actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver));
+    // A child of the upgrade's `request` span: the socket's log lines carry
+    // that request id too.
+    let span = tracing::info_span!("ws", conn = ctx.conn, user = %ctx.user.name);
+    actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver).instrument(span));
     Ok(response)
 }
