@@ -49,6 +49,7 @@ contract!(
     history_pages,
     blobs_round_trip,
     names_are_unique_by_key_and_sessions_work,
+    idle_sessions_expire_and_used_ones_do_not,
 );
 
 #[path = "contract_support/cluster.rs"]
