@@ -64,6 +64,8 @@ struct Tasks {
     hub: tokio::task::JoinHandle<()>,
     writer: tokio::task::JoinHandle<()>,
     background: tokio::task::JoinHandle<()>,
+    /// Deletes idle sessions (none when sessions never expire).
+    sweeper: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens the store named by the settings.
@@ -133,6 +135,8 @@ impl Application {
         let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
         let (writer, writer_task) = writer::spawn(store.clone(), broker.clone(), metrics.clone());
         let background = background::spawn(store.clone(), presence, hub.clone(), requests_rx);
+        let sweeper = crate::auth::session_ttl(&settings)
+            .map(|ttl| background::sweep_sessions(store.clone(), ttl));
         tracing::info!(%node, "node started");
         let chat = Chat {
             store: store.clone(),
@@ -156,6 +160,7 @@ impl Application {
                 hub: hub_task,
                 writer: writer_task,
                 background,
+                sweeper,
             },
         })
     }
@@ -213,6 +218,9 @@ impl Application {
             }
         }
         state.hub.shutdown().await;
+        if let Some(sweeper) = &tasks.sweeper {
+            sweeper.abort();
+        }
         handle.stop(true).await;
         let _ = server_task.await;
         let _ = tasks.hub.await;

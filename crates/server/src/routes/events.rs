@@ -35,7 +35,7 @@ pub async fn stream(
             ))
         })?),
     };
-    let opened = open_connection(&req, &state, &me.user).await?;
+    let opened = open_connection(&req, &state, &me).await?;
     let ctx = StreamContext {
         conn: opened.conn,
         user: me.user,

@@ -39,6 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
     .route("/uploads/{file}", web::get().to(uploads::serve))
     .service(
         web::scope("/api")
+            // Cross-site requests that would act with the session cookie.
+            .wrap(actix_web::middleware::from_fn(crate::origin::guard))
             .service(
                 web::resource("/session")
                     .route(web::post().to(session::create))
@@ -106,8 +108,9 @@ struct Opened {
 async fn open_connection(
     req: &HttpRequest,
     state: &crate::state::AppState,
-    user: &confab_shared::User,
+    me: &crate::auth::CurrentUser,
 ) -> Result<Opened, AppError> {
+    let user = &me.user;
     let settings = &state.settings;
     let permit = state
         .connections
@@ -123,10 +126,18 @@ async fn open_connection(
         .send(crate::hub::Command::Connect {
             conn,
             user: user.clone(),
+            session: me.token_hash.clone(),
             outbox: outbox.clone(),
             rooms,
         })
         .await?;
+    // A logout between the session check and the registration above would
+    // have found nothing to close: look again now that the hub knows the
+    // connection (a logout from now on closes it).
+    if state.store.user_by_token(&me.token_hash).await?.is_none() {
+        state.hub.disconnect(conn).await;
+        return Err(AppError::Unauthorized);
+    }
     let forwarded = req
         .headers()
         .get("x-forwarded-for")

@@ -1,14 +1,12 @@
 //! `GET /ws`: the WebSocket upgrade. Everything is checked before upgrading:
 //! a session (401), the page's `Origin` (403) and the connection limit (503).
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
 
 use super::open_connection;
 use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::origin::origin_allowed;
+use crate::origin::check_request;
 use crate::rate_limit::RateLimiter;
 use crate::socket::{self, SocketContext};
 use crate::state::AppState;
@@ -20,26 +18,15 @@ pub async fn upgrade(
     state: web::Data<AppState>,
 ) -> actix_web::Result<HttpResponse> {
     let settings = &state.settings;
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    if !origin_allowed(origin, host, &settings.allowed_origins) {
-        tracing::warn!(user = %me.user.name, ?origin, "websocket from a foreign origin refused");
-        return Err(
-            AppError::Forbidden("this page's origin may not open a socket here".into()).into(),
-        );
-    }
+    // Every upgrade, whatever its credential: a browser always sends
+    // `Origin` on one, so only a foreign page's upgrade is refused.
+    check_request(&req, settings)?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
-    let opened = open_connection(&req, &state, &me.user).await?;
+    let opened = open_connection(&req, &state, &me).await?;
     let ctx = SocketContext {
         conn: opened.conn,
         user: me.user,

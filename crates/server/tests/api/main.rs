@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod big_replies;
+mod cross_site;
 mod direct_messages;
 mod events;
 mod ops;
@@ -12,4 +13,5 @@ mod rest;
 mod resume;
 mod rooms;
 mod session;
+mod session_lifetime;
 mod uploads;
