@@ -54,6 +54,7 @@ contract!(
     a_join_racing_the_removal_keeps_its_room,
     rooms_created_per_user_are_capped,
     public_rooms_page_by_name,
+    idle_sessions_expire_and_used_ones_do_not,
 );
 
 #[path = "contract_support/backfill.rs"]

@@ -1,6 +1,8 @@
 //! Sessions: opaque random tokens, stored only as hashes, accepted from the
-//! `confab_session` cookie, an `Authorization: Bearer` header or a `token`
-//! query parameter, in that order.
+//! `confab_session` cookie, an `Authorization: Bearer` header or (only on
+//! `GET /ws` and `GET /api/events`, where a browser cannot set a header) a
+//! `token` query parameter, in that order. A session unused for longer than
+//! `session_ttl` is refused and deleted.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use base64::Engine as _;
@@ -25,6 +27,34 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether the request carries the session cookie (the ambient credential
+/// that cross-site requests would carry too, so the one the origin check
+/// guards).
+pub fn has_session_cookie(req: &HttpRequest) -> bool {
+    req.cookie(SESSION_COOKIE).is_some()
+}
+
+/// The two routes that take `?token=`: a browser's WebSocket and
+/// EventSource cannot send an `Authorization` header. Anywhere else a token
+/// in the URL would only leak into logs and histories.
+fn query_token_allowed(req: &HttpRequest) -> bool {
+    req.method() == actix_web::http::Method::GET && matches!(req.path(), "/ws" | "/api/events")
+}
+
+/// The idle limit of sessions (`session_ttl` seconds, 0 = none).
+pub fn session_ttl(settings: &crate::configuration::Settings) -> Option<std::time::Duration> {
+    (settings.session_ttl > 0).then(|| std::time::Duration::from_secs(settings.session_ttl))
+}
+
+/// The user of a live session (see [`confab_engine::store::Store::session_user`]).
+pub async fn session_user(state: &AppState, token_hash: &str) -> Result<Option<User>, AppError> {
+    let now = confab_shared::Timestamp::now().millis();
+    Ok(state
+        .store
+        .session_user(token_hash, now, session_ttl(&state.settings))
+        .await?)
+}
+
 /// The token a request carries, if any.
 pub fn token_from_request(req: &HttpRequest) -> Option<String> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
@@ -36,7 +66,7 @@ pub fn token_from_request(req: &HttpRequest) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
-    if bearer.is_some() {
+    if bearer.is_some() || !query_token_allowed(req) {
         return bearer;
     }
     web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
@@ -61,9 +91,7 @@ impl FromRequest for CurrentUser {
             let state = state.ok_or_else(|| AppError::Internal("no app state".into()))?;
             let token = token.ok_or(AppError::Unauthorized)?;
             let token_hash = hash_token(&token);
-            let user = state
-                .store
-                .user_by_token(&token_hash)
+            let user = session_user(&state, &token_hash)
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             Ok(CurrentUser { user, token_hash })

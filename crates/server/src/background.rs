@@ -11,7 +11,10 @@
 //!   ([`OnlineBoard`]);
 //! - the room sweeper: removes rooms that nothing keeps any more (no
 //!   member, no message, no setting), so joining and leaving throwaway
-//!   rooms does not grow the store for ever.
+//!   rooms does not grow the store for ever;
+//! - the session sweeper: deletes sessions idle past `session_ttl` (a use
+//!   refuses and deletes an expired one anyway; this keeps the table from
+//!   holding every abandoned session forever).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,4 +177,29 @@ async fn keep_presence(
         }
     }
     presence.retire().await;
+}
+
+/// How often idle sessions are swept: as often as their limit, at most
+/// hourly, at least every second.
+fn sweep_every(ttl: Duration) -> Duration {
+    ttl.clamp(Duration::from_secs(1), Duration::from_secs(3600))
+}
+
+/// Deletes sessions idle for longer than `ttl`, periodically (the first
+/// sweep right away, for what expired while the server was down).
+pub fn sweep_sessions(store: Arc<dyn Store>, ttl: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(sweep_every(ttl));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let now = confab_shared::Timestamp::now().millis();
+            let cutoff = now.saturating_sub(confab_engine::store::duration_ms(ttl));
+            match store.purge_sessions(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired idle sessions"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete expired sessions"),
+            }
+        }
+    })
 }

@@ -61,11 +61,14 @@ pub enum CloseReason {
     /// The server could not serve this connection (1011). Pending frames,
     /// such as the error that explains it, are sent first.
     Internal,
+    /// The connection's session was ended (logout, 1008). Pending frames are
+    /// dropped: the session may no longer read anything.
+    LoggedOut,
 }
 
 impl CloseReason {
     fn drains(self) -> bool {
-        !matches!(self, Self::Overflow)
+        !matches!(self, Self::Overflow | Self::LoggedOut)
     }
 }
 

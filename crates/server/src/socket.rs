@@ -85,6 +85,7 @@ pub(crate) fn close_for(reason: CloseReason) -> Ending {
         CloseReason::Overflow => close(CloseCode::Again, "too slow: reconnect and resume"),
         CloseReason::Shutdown => close(CloseCode::Away, "server shutting down"),
         CloseReason::Internal => close(CloseCode::Error, "server error"),
+        CloseReason::LoggedOut => close(CloseCode::Policy, "logged out"),
     }
 }
 

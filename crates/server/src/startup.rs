@@ -70,6 +70,8 @@ struct Tasks {
     background: tokio::task::JoinHandle<()>,
     /// The periodic orphan-upload sweep: aborted at shutdown.
     sweeper: tokio::task::JoinHandle<()>,
+    /// Deletes idle sessions (none when sessions never expire).
+    session_sweeper: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens the store named by the settings.
@@ -158,6 +160,8 @@ impl Application {
             requests_rx,
             sweep,
         );
+        let session_sweeper = crate::auth::session_ttl(&settings)
+            .map(|ttl| background::sweep_sessions(store.clone(), ttl));
         tracing::info!(%node, "node started");
         let chat = Chat {
             store: store.clone(),
@@ -190,6 +194,7 @@ impl Application {
                 writer: writer_task,
                 background,
                 sweeper,
+                session_sweeper,
             },
         })
     }
@@ -254,6 +259,9 @@ impl Application {
         }
         tasks.sweeper.abort();
         state.hub.shutdown().await;
+        if let Some(sweeper) = &tasks.session_sweeper {
+            sweeper.abort();
+        }
         handle.stop(true).await;
         let _ = server_task.await;
         let _ = tasks.hub.await;

@@ -67,6 +67,9 @@ pub enum BusBody {
         rooms: Vec<RoomId>,
         online: bool,
     },
+    /// A session was ended (logout): every node closes that session's
+    /// connections. `session` is the token's hash, never the token.
+    SessionEnded { session: String },
 }
 
 /// What a subscriber receives.

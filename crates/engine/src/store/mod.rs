@@ -179,6 +179,21 @@ pub struct UploadQuota {
     pub since: i64,
 }
 
+/// How stale a session's recorded last use may get before a use writes it
+/// again: a minute, or a quarter of the idle limit when that is shorter (so
+/// a session in use never expires between two recorded uses).
+pub fn session_refresh_ms(idle: Option<std::time::Duration>) -> i64 {
+    const MINUTE: i64 = 60_000;
+    idle.map_or(MINUTE, |d| {
+        i64::try_from(d.as_millis() / 4).map_or(MINUTE, |q| q.min(MINUTE))
+    })
+}
+
+/// Milliseconds in `d`, saturating.
+pub fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
@@ -197,6 +212,20 @@ pub trait Store: Send + Sync + 'static {
     async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()>;
     async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// The user of a live session at `now` (ms since the epoch): `None` when
+    /// there is no such session, or when it was last used more than `idle`
+    /// before `now` (it is deleted then; `None` = sessions never expire).
+    /// Records the use, but only when the recorded one is older than
+    /// [`session_refresh_ms`], so a busy session costs no write per request.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle: Option<std::time::Duration>,
+    ) -> StoreResult<Option<User>>;
+    /// Deletes every session last used before `cutoff` (ms since the
+    /// epoch); returns how many.
+    async fn purge_sessions(&self, cutoff: i64) -> StoreResult<u64>;
     /// Looks a user up by the case-folded name ([`UserName::key`]).
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>>;
 

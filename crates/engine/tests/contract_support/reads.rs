@@ -274,3 +274,77 @@ pub async fn names_are_unique_by_key_and_sessions_work(store: &dyn Store) {
         Some(alice)
     );
 }
+
+/// `--session-ttl`: a session idle past the limit is refused and deleted; a
+/// use records itself (at most once per refresh interval), which keeps the
+/// session alive; the purge removes exactly the idle ones.
+pub async fn idle_sessions_expire_and_used_ones_do_not(store: &dyn Store) {
+    use confab_engine::store::session_refresh_ms;
+    use std::time::Duration;
+
+    let color = Color::parse("#aa0011").expect("colour");
+    let alice = store
+        .create_user(&UserName::parse("alice").expect("name"), &color, "idle")
+        .await
+        .expect("create");
+    store.add_session(&alice.id, "used").await.expect("session");
+    store
+        .add_session(&alice.id, "purged")
+        .await
+        .expect("session");
+    store
+        .add_session(&alice.id, "forever")
+        .await
+        .expect("session");
+    let start = confab_shared::Timestamp::now().millis();
+    let ttl = Duration::from_secs(100);
+    let refresh = session_refresh_ms(Some(ttl));
+    assert_eq!(refresh, 25_000, "a quarter of a short limit");
+    assert_eq!(session_refresh_ms(None), 60_000);
+    assert_eq!(session_refresh_ms(Some(Duration::from_secs(3600))), 60_000);
+
+    // Used 60 s in: recorded (older than the refresh interval).
+    let at = |ms: i64| start + ms;
+    let got = store.session_user("used", at(60_000), Some(ttl)).await;
+    assert_eq!(got.expect("read"), Some(alice.clone()));
+    // 130 s in: 'idle' was last used at creation (> 100 s ago), 'used' 70 s ago.
+    let idle = store.session_user("idle", at(130_000), Some(ttl)).await;
+    assert_eq!(idle.expect("read"), None, "idle past the limit");
+    let used = store.session_user("used", at(130_000), Some(ttl)).await;
+    assert_eq!(
+        used.expect("read"),
+        Some(alice.clone()),
+        "kept alive by its use"
+    );
+    // The refused session is gone, not merely refused at that instant.
+    let again = store.session_user("idle", start, Some(ttl)).await;
+    assert_eq!(again.expect("read"), None, "deleted when refused");
+    assert_eq!(store.user_by_token("idle").await.expect("read"), None);
+    // Without a limit nothing expires.
+    let forever = store.session_user("forever", at(10_000_000), None).await;
+    assert_eq!(forever.expect("read"), Some(alice.clone()));
+    assert_eq!(
+        store
+            .session_user("nope", start, Some(ttl))
+            .await
+            .expect("read"),
+        None
+    );
+
+    // The purge: 'purged' was never used after creation; 'used' was used at
+    // 130 s (recorded, 70 s after the previous record); 'forever' at 10 000 s.
+    let removed = store.purge_sessions(at(100_000)).await.expect("purge");
+    assert_eq!(removed, 1, "only the session idle since before the cutoff");
+    assert_eq!(store.user_by_token("purged").await.expect("read"), None);
+    assert_eq!(
+        store.user_by_token("used").await.expect("read"),
+        Some(alice.clone())
+    );
+    assert_eq!(store.purge_sessions(at(100_000)).await.expect("purge"), 0);
+    assert_eq!(
+        store.purge_sessions(at(10_000_001)).await.expect("purge"),
+        2
+    );
+    assert_eq!(store.user_by_token("used").await.expect("read"), None);
+    assert_eq!(store.user_by_token("forever").await.expect("read"), None);
+}

@@ -15,6 +15,7 @@ impl Hub {
         &mut self,
         conn: ConnId,
         user: User,
+        session: String,
         outbox: Outbox,
         rooms: Vec<Membership>,
     ) {
@@ -40,6 +41,7 @@ impl Hub {
             conn,
             Conn {
                 user_id: user.id.clone(),
+                session,
                 outbox,
                 floors: HashMap::new(),
             },
@@ -91,6 +93,24 @@ impl Hub {
                 self.names.remove(&local.user.name.key());
                 self.announce(&local.user, false);
             }
+        }
+    }
+
+    /// Closes (1008, "logged out") and forgets every local connection of
+    /// a session that was ended.
+    pub(super) fn end_session(&mut self, session: &str) {
+        let ended: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.session == session)
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in ended {
+            if let Some(c) = self.conns.get(&conn) {
+                c.outbox.close(crate::outbox::CloseReason::LoggedOut);
+            }
+            tracing::info!(conn, "closing a connection of an ended session");
+            self.disconnect(conn);
         }
     }
 

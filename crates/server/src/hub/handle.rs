@@ -20,8 +20,16 @@ pub enum Command {
     Connect {
         conn: ConnId,
         user: User,
+        /// The session (token hash) it was opened with, so logging out
+        /// closes it.
+        session: String,
         outbox: Outbox,
         rooms: Vec<Membership>,
+    },
+    /// The session (token hash) was ended: close its connections here (1008)
+    /// and tell every other node to close theirs.
+    EndSession {
+        session: String,
     },
     Disconnect {
         conn: ConnId,
@@ -118,6 +126,12 @@ impl HubHandle {
     pub async fn disconnect(&self, conn: ConnId) {
         // If the hub is gone it has forgotten every connection already.
         let _ = self.send(Command::Disconnect { conn }).await;
+    }
+
+    /// Closes every connection of a session that was just deleted, on
+    /// every node.
+    pub async fn end_session(&self, session: String) -> Result<(), HubGone> {
+        self.send(Command::EndSession { session }).await
     }
 
     pub async fn online_flags(&self, user_ids: Vec<String>) -> Result<Vec<bool>, HubGone> {

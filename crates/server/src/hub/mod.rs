@@ -90,6 +90,8 @@ pub fn spawn(
 
 struct Conn {
     user_id: String,
+    /// The session's token hash.
+    session: String,
     outbox: Outbox,
     /// Per room, messages up to this seq were in this connection's
     /// `joined` page already.
@@ -204,9 +206,19 @@ impl Hub {
             Command::Connect {
                 conn,
                 user,
+                session,
                 outbox,
                 rooms,
-            } => self.connect(conn, user, outbox, rooms),
+            } => self.connect(conn, user, session, outbox, rooms),
+            Command::EndSession { session } => {
+                // Here at once (the broker may drop an event), then on every
+                // other node; our own copy coming back finds nothing left.
+                self.end_session(&session);
+                self.broker.publish(confab_engine::bus::BusEvent {
+                    node: self.node.clone(),
+                    body: BusBody::SessionEnded { session },
+                });
+            }
             Command::Disconnect { conn } => self.disconnect(conn),
             Command::Joining { conn, room } if self.conns.contains_key(&conn) => {
                 // Paused until `Subscribe`: what arrives meanwhile is in the
@@ -324,6 +336,7 @@ impl Hub {
                     self.presence_changed(change);
                 }
             }
+            BusBody::SessionEnded { session } => self.end_session(session),
         }
     }
 

@@ -37,7 +37,7 @@ pub async fn stream(
         })?),
     };
     let admission = admit(&req, &state, &me.user)?;
-    let opened = open_connection(&state, &me.user, admission).await?;
+    let opened = open_connection(&state, &me, admission).await?;
     let ctx = StreamContext {
         conn: opened.conn,
         user: me.user,

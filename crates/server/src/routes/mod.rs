@@ -39,6 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
     .route("/uploads/{file}", web::get().to(uploads::serve))
     .service(
         web::scope("/api")
+            // Cross-site requests that would act with the session cookie.
+            .wrap(actix_web::middleware::from_fn(crate::origin::guard))
             .service(
                 web::resource("/session")
                     .route(web::post().to(session::create))
@@ -142,9 +144,10 @@ struct Opened {
 /// which queues its `welcome`.
 async fn open_connection(
     state: &crate::state::AppState,
-    user: &confab_shared::User,
+    me: &crate::auth::CurrentUser,
     admission: Admission,
 ) -> Result<Opened, AppError> {
+    let user = &me.user;
     let settings = &state.settings;
     let (outbox, receiver) = crate::outbox::outbox_counted(
         settings.outbox_frames,
@@ -159,10 +162,18 @@ async fn open_connection(
         .send(crate::hub::Command::Connect {
             conn,
             user: user.clone(),
+            session: me.token_hash.clone(),
             outbox: outbox.clone(),
             rooms,
         })
         .await?;
+    // A logout between the session check and the registration above would
+    // have found nothing to close: look again now that the hub knows the
+    // connection (a logout from now on closes it).
+    if state.store.user_by_token(&me.token_hash).await?.is_none() {
+        state.hub.disconnect(conn).await;
+        return Err(AppError::Unauthorized);
+    }
     Ok(Opened {
         conn,
         outbox,

@@ -6,7 +6,10 @@ use confab_shared::{Color, RoomId, SessionReply, UserName, SESSION_COOKIE};
 use rand::seq::SliceRandom as _;
 use serde::Deserialize;
 
-use crate::auth::{hash_token, new_token, token_from_request, CurrentUser};
+use crate::auth::{
+    hash_token, new_token, session_ttl, session_user, token_from_request, CurrentUser,
+};
+use crate::client_addr::request_is_https;
 use crate::error::AppError;
 use crate::state::AppState;
 use confab_engine::store::StoreError;
@@ -22,13 +25,22 @@ pub struct NewSession {
     name: String,
 }
 
-fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
+/// The session cookie: it lives as long as an idle session does
+/// (`session_ttl`; a year when sessions never expire), and is `Secure`
+/// whenever the client came over HTTPS (see [`request_is_https`]) or the
+/// server is told so (`secure_cookie`).
+fn session_cookie(req: &HttpRequest, state: &AppState, token: &str) -> Cookie<'static> {
+    let settings = &state.settings;
+    let secure = settings.secure_cookie || request_is_https(req, &settings.trusted_proxies);
+    let age = session_ttl(settings).map_or(CookieAge::days(365), |ttl| {
+        CookieAge::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))
+    });
     Cookie::build(SESSION_COOKIE, token.to_owned())
         .http_only(true)
         .same_site(SameSite::Lax)
         .path("/")
         .secure(secure)
-        .max_age(CookieAge::days(365))
+        .max_age(age)
         .finish()
 }
 
@@ -40,12 +52,11 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let name = UserName::parse(&body.name).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let secure = state.settings.secure_cookie;
     if let Some(token) = token_from_request(&req) {
-        if let Some(user) = state.store.user_by_token(&hash_token(&token)).await? {
+        if let Some(user) = session_user(&state, &hash_token(&token)).await? {
             if user.name.key() == name.key() {
                 return Ok(HttpResponse::Ok()
-                    .cookie(session_cookie(&token, secure))
+                    .cookie(session_cookie(&req, &state, &token))
                     .json(SessionReply { token, user }));
             }
         }
@@ -76,7 +87,7 @@ pub async fn create(
     // answer shows no room); its members see them arrive from the log.
     state.chat.enter(&user, RoomId::lobby()).await?;
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(&token, secure))
+        .cookie(session_cookie(&req, &state, &token))
         .json(SessionReply { token, user }))
 }
 
@@ -85,10 +96,19 @@ pub async fn current(me: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(me.user)
 }
 
-/// `DELETE /api/session`: ends this session (other devices stay logged in).
-pub async fn end(me: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+/// `DELETE /api/session`: ends this session (other devices stay logged in)
+/// and closes its WebSockets and event streams on every node.
+pub async fn end(
+    req: HttpRequest,
+    me: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     state.store.delete_session(&me.token_hash).await?;
-    let mut gone = session_cookie("", state.settings.secure_cookie);
+    // Deleted first: a connection opening meanwhile finds the session gone
+    // (see `open_connection`), or is registered before this and closed.
+    state.hub.end_session(me.token_hash.clone()).await?;
+    tracing::info!(user = %me.user.name, "logged out");
+    let mut gone = session_cookie(&req, &state, "");
     gone.make_removal();
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }

@@ -2,15 +2,13 @@
 //! a session (401), the page's `Origin` (403), the caps per user and per
 //! address (429) and the node's connection limit (503).
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::MAX_FRAME_BYTES;
 use tracing::Instrument;
 
 use super::{admit, open_connection};
 use crate::auth::CurrentUser;
-use crate::error::AppError;
-use crate::origin::origin_allowed;
+use crate::origin::check_request;
 use crate::rate_limit::RateLimiter;
 use crate::socket::{self, SocketContext};
 use crate::state::AppState;
@@ -22,20 +20,9 @@ pub async fn upgrade(
     state: web::Data<AppState>,
 ) -> actix_web::Result<HttpResponse> {
     let settings = &state.settings;
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    if !origin_allowed(origin, host, &settings.allowed_origins) {
-        tracing::warn!(user = %me.user.name, ?origin, "websocket from a foreign origin refused");
-        return Err(
-            AppError::Forbidden("this page's origin may not open a socket here".into()).into(),
-        );
-    }
+    // Every upgrade, whatever its credential: a browser always sends
+    // `Origin` on one, so only a foreign page's upgrade is refused.
+    check_request(&req, settings)?;
     // Before the upgrade: a refused client gets a plain JSON answer.
     let admission = admit(&req, &state, &me.user)?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
@@ -44,7 +31,7 @@ pub async fn upgrade(
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
     let peer = crate::peer::PeerSocket::of(&req);
-    let opened = open_connection(&state, &me.user, admission).await?;
+    let opened = open_connection(&state, &me, admission).await?;
     let ctx = SocketContext {
         conn: opened.conn,
         user: me.user,

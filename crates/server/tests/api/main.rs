@@ -5,6 +5,7 @@
 mod bad_input;
 mod big_replies;
 mod cleanup;
+mod cross_site;
 mod direct_messages;
 mod events;
 mod mass_disconnect;
@@ -24,6 +25,7 @@ mod rooms;
 mod senders;
 mod session;
 mod shutdown;
+mod session_lifetime;
 mod uploads;
 mod uploads_limits;
 mod uploads_privacy;

@@ -35,6 +35,9 @@ enum BodyOut<'a> {
         rooms: &'a [RoomId],
         online: bool,
     },
+    SessionEnded {
+        session: &'a str,
+    },
     /// The sender may have dropped events: catch up from the store.
     Resync,
 }
@@ -60,6 +63,9 @@ enum BodyIn {
         user: User,
         rooms: Vec<RoomId>,
         online: bool,
+    },
+    SessionEnded {
+        session: String,
     },
     Resync,
 }
@@ -112,6 +118,7 @@ pub(super) fn encode(event: &BusEvent) -> serde_json::Result<Vec<u8>> {
             },
             &[][..],
         ),
+        BusBody::SessionEnded { session } => (BodyOut::SessionEnded { session }, &[][..]),
     };
     let head = HeadOut {
         node: &event.node,
@@ -168,6 +175,7 @@ pub(super) fn decode(payload: &[u8]) -> Result<Incoming, String> {
             rooms,
             online,
         },
+        BodyIn::SessionEnded { session } => BusBody::SessionEnded { session },
     };
     Ok(Incoming::Event(Arc::new(BusEvent { node, body })))
 }
@@ -210,6 +218,16 @@ mod tests {
         assert_eq!(&**got, frame);
         assert!(matches!(decode(&encode_resync("a")), Ok(Incoming::Resync(n)) if &*n == "a"));
         assert!(decode(b"{\"node\":\"a\"}").is_err());
+        let ended = BusEvent {
+            node: "a".into(),
+            body: BusBody::SessionEnded {
+                session: "ab12".into(),
+            },
+        };
+        let Ok(Incoming::Event(back)) = decode(&encode(&ended).unwrap()) else {
+            panic!("not decoded")
+        };
+        assert!(matches!(&back.body, BusBody::SessionEnded { session } if session == "ab12"));
         assert!(decode(b"garbage\n").is_err());
     }
 }
