@@ -53,7 +53,7 @@ pub async fn unused_rooms_are_removed_never_lobby_nor_kept_ones(store: &dyn Stor
     }
     assert_eq!(store.latest_seq(&empty).await.expect("seq"), None);
     let names: Vec<String> = store
-        .public_rooms()
+        .public_rooms(None, 100)
         .await
         .expect("public_rooms")
         .iter()
