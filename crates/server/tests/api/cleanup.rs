@@ -11,7 +11,7 @@ use crate::replies::{sample, wait_metric};
 use confab_testkit::*;
 
 async fn public_rooms(app: &TestApp) -> Vec<String> {
-    let rooms: Vec<serde_json::Value> = http()
+    let list: serde_json::Value = http()
         .get(app.url("/api/rooms"))
         .send()
         .await
@@ -19,7 +19,9 @@ async fn public_rooms(app: &TestApp) -> Vec<String> {
         .json()
         .await
         .expect("rooms json");
-    rooms
+    list["rooms"]
+        .as_array()
+        .expect("a list of rooms")
         .iter()
         .map(|r| r["name"].as_str().expect("name").to_owned())
         .collect()

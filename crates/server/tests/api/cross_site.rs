@@ -3,7 +3,7 @@
 //! the server's own origin, `--allowed-origin` and bots with a bearer token
 //! keep working.
 
-use confab_shared::{ErrorBody, ErrorCode, PublicRoom};
+use confab_shared::{ErrorBody, ErrorCode, PublicRoom, RoomList};
 use serde_json::{json, Value};
 
 use confab_testkit::*;
@@ -119,9 +119,10 @@ async fn cookie_requests_from_foreign_pages_are_refused_and_change_nothing() {
         .send()
         .await
         .unwrap()
-        .json()
+        .json::<RoomList>()
         .await
-        .unwrap();
+        .unwrap()
+        .rooms;
     assert_eq!(rooms.len(), 1, "only the lobby: {rooms:?}");
     assert_eq!(app.get("/api/session", &alice).await.status(), 200);
 

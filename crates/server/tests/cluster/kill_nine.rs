@@ -116,9 +116,20 @@ async fn a_node_killed_under_load_loses_no_ack_and_its_clients_resume_elsewhere(
 
     // Users of the dead node go offline elsewhere, unless still connected.
     for w in [&mut w1, &mut w2] {
-        for user in ["sender0", "sender1"] {
+        // Both may be named by one frame: presence changes are coalesced.
+        let mut missing: BTreeSet<&str> = ["sender0", "sender1"].into();
+        while !missing.is_empty() {
             let left = Duration::from_secs(15).saturating_sub(killed.elapsed());
-            w.presence(user, "offline", left).await;
+            let frame = w
+                .wait_for(&format!("presence offline of {missing:?}"), left, |m| {
+                    matches!(m, ServerMsg::Presence { event, .. }
+                        if *event == confab_shared::PresenceEvent::Offline
+                            && m.presence_users().iter().any(|u| missing.contains(u.as_str())))
+                })
+                .await;
+            for user in frame.presence_users() {
+                missing.remove(user.as_str());
+            }
         }
         let gone = w
             .saw(Duration::ZERO, |m| {
