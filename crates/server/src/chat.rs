@@ -91,7 +91,6 @@ impl Chat {
         }
     }
 
-
     /// Joins `room`; the answer is the `joined` frame. For a socket it is
     /// queued in its outbox before any live message of the room.
     pub async fn join(
@@ -168,7 +167,6 @@ impl Chat {
             "the room is too busy to join right now; try again".into(),
         ))
     }
-
 
     /// The `joined` frame: the page the join asked for and the members.
     async fn joined(&self, room: &RoomId, since: Option<u64>) -> Result<ServerMsg, AppError> {

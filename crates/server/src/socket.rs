@@ -120,7 +120,10 @@ async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Written 
 /// between this task and the wire, unbounded in bytes: fragments keep what
 /// waits there for a client that stopped reading near 32 x 16 KiB, where
 /// whole pages could hold megabytes beyond the outbox's bound.
-pub(crate) async fn send_text(session: &mut Session, json: ByteString) -> Result<(), actix_ws::Closed> {
+pub(crate) async fn send_text(
+    session: &mut Session,
+    json: ByteString,
+) -> Result<(), actix_ws::Closed> {
     if json.len() <= FRAGMENT {
         return session.text(json).await;
     }
