@@ -73,7 +73,9 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
                 other => panic!("the watcher lost messages: {other:?}"),
             }
         }
-        (messages, frames, offline)
+        // The socket goes back with the counts: dropping it here would
+        // close it before the test counts the connections left.
+        (messages, frames, offline, w)
     });
 
     // A burst that no stalled client can take: 150 x 4 KB each.
@@ -102,7 +104,7 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
         sample(&app, "confab_slow_consumers_closed_total").await,
         STALLED as f64
     );
-    let (messages, frames, offline) = watching.await.expect("watcher");
+    let (messages, frames, offline, _w) = watching.await.expect("watcher");
     println!("{STALLED} evicted; the watcher got {frames} offline frames");
     assert_eq!(messages, BURST, "the watcher lost messages");
     assert_eq!(offline.len(), STALLED, "everyone evicted went offline");
