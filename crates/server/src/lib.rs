@@ -30,6 +30,8 @@
 //!   from the shared presence record.
 //! - [`error`]: one error type, mapped to `error` frames and HTTP statuses.
 //! - [`request_id`]: an id per request: its log span, `X-Request-Id`, error bodies.
+//! - [`unread_body`]: a refused request's unread body closes its connection
+//!   instead of being read to its end.
 //! - [`metrics`], [`telemetry`]: `/metrics` counters and logging.
 
 pub mod auth;
@@ -56,6 +58,7 @@ pub mod socket;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod unread_body;
 pub mod upload_files;
 pub mod writer;
 

@@ -7,7 +7,7 @@
 //! and port. Requests without `Origin` and without `Sec-Fetch-Site:
 //! cross-site` (bots, curl, same-origin navigations) pass.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
@@ -160,14 +160,17 @@ fn guarded(req: &HttpRequest) -> bool {
 /// so a refused request changes nothing.
 pub async fn guard(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if guarded(req.request()) {
         if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            check_request(req.request(), &state.settings)?;
+            // A response rather than an `Err`: see `limits::limit_requests`.
+            if let Err(refused) = check_request(req.request(), &state.settings) {
+                return Ok(req.error_response(refused));
+            }
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 #[cfg(test)]

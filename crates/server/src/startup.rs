@@ -226,13 +226,18 @@ impl Application {
         let app_state = state.clone();
         let site_dir = state.settings.site_dir.clone();
         let server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: request bodies are held
+            // around everything, ids are given before rate limiting.
             App::new()
+                .app_data(app_state.clone())
+                .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))
+                .wrap(actix_web::middleware::from_fn(limit_requests))
                 .wrap(actix_web::middleware::from_fn(
                     crate::request_id::middleware,
                 ))
-                .app_data(app_state.clone())
-                .wrap(actix_web::middleware::from_fn(limit_requests))
-                .configure(|cfg| routes::configure(cfg, site_dir.as_deref()))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::unread_body::middleware,
+                ))
         })
         .on_connect(move |conn, data| {
             if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {

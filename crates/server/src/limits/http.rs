@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
@@ -129,16 +129,20 @@ impl HttpLimits {
 /// address first.
 pub async fn limit_requests(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if !EXEMPT.contains(&req.path()) {
         if let Some(state) = req.app_data::<web::Data<AppState>>() {
             if let Some(ip) = super::request_ip(req.request(), &state.settings.trusted_proxies) {
-                state.http_limits.check_request(ip)?;
+                // A response rather than an `Err`, so that the middleware
+                // outside (request id, unread body) see it.
+                if let Err(refused) = state.http_limits.check_request(ip) {
+                    return Ok(req.error_response(refused));
+                }
             }
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 #[cfg(test)]
