@@ -12,6 +12,7 @@ mod create;
 mod names;
 mod plan;
 mod read;
+mod sessions;
 mod uploads;
 
 use std::time::Duration;
@@ -179,32 +180,15 @@ impl Store for PgStore {
     }
 
     async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.insert_session(user_id, token_hash).await
     }
 
     async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.color FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.find_user_by_token(token_hash).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.remove_session(token_hash).await
     }
 
     async fn session_user(
@@ -213,48 +197,11 @@ impl Store for PgStore {
         now: i64,
         idle: Option<std::time::Duration>,
     ) -> StoreResult<Option<User>> {
-        let Some(row) = sqlx::query(
-            "SELECT u.id, u.name, u.color, GREATEST(s.created_at, s.last_seen) AS seen \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let seen: i64 = row.try_get("seen")?;
-        let idle_for = now.saturating_sub(seen);
-        if idle.is_some_and(|idle| idle_for > crate::store::duration_ms(idle)) {
-            // Only the stale row: a use recorded meanwhile keeps it.
-            sqlx::query(
-                "DELETE FROM sessions WHERE token_hash = $1 \
-                 AND GREATEST(created_at, last_seen) = $2",
-            )
-            .bind(token_hash)
-            .bind(seen)
-            .execute(&self.pool)
-            .await?;
-            return Ok(None);
-        }
-        if idle_for > crate::store::session_refresh_ms(idle) {
-            sqlx::query(
-                "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1 AND last_seen < $2",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        }
-        user_from_row(&row).map(Some)
+        self.find_session_user(token_hash, now, idle).await
     }
 
     async fn purge_sessions(&self, cutoff: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen < $1 AND created_at < $1")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.remove_idle_sessions(cutoff).await
     }
 
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>> {
@@ -394,34 +341,11 @@ impl Store for PgStore {
     }
 
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
-        // Names are server-chosen and unique; storing the same name again
-        // (a retried upload) replaces it.
-        sqlx::query(
-            "INSERT INTO blobs (name, mime, data, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (name) DO UPDATE SET mime = EXCLUDED.mime, data = EXCLUDED.data, \
-               created_at = EXCLUDED.created_at",
-        )
-        .bind(name)
-        .bind(&blob.mime)
-        .bind(&blob.data)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.insert_blob(name, blob).await
     }
 
     async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>> {
-        let row = sqlx::query("SELECT mime, data FROM blobs WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            Ok(Blob {
-                mime: row.try_get("mime")?,
-                data: row.try_get("data")?,
-            })
-        })
-        .transpose()
+        self.select_blob(name).await
     }
 
     async fn record_upload(

@@ -1,10 +1,10 @@
-//! The uploads record (PostgreSQL): quota, owner room, orphans.
+//! The uploads record (PostgreSQL): quota, owner room, orphans; image blobs.
 
 use confab_shared::RoomId;
 use sqlx::Row;
 
-use super::{corrupt, to_i64, PgStore};
-use crate::store::{StoreResult, UploadQuota, UploadRecord};
+use super::{corrupt, now_millis, to_i64, PgStore};
+use crate::store::{Blob, StoreResult, UploadQuota, UploadRecord};
 
 impl PgStore {
     pub(super) async fn insert_upload(
@@ -95,5 +95,36 @@ impl PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    pub(super) async fn insert_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
+        // Names are server-chosen and unique; storing the same name again
+        // (a retried upload) replaces it.
+        sqlx::query(
+            "INSERT INTO blobs (name, mime, data, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET mime = EXCLUDED.mime, data = EXCLUDED.data, \
+               created_at = EXCLUDED.created_at",
+        )
+        .bind(name)
+        .bind(&blob.mime)
+        .bind(&blob.data)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn select_blob(&self, name: &str) -> StoreResult<Option<Blob>> {
+        let row = sqlx::query("SELECT mime, data FROM blobs WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Blob {
+                mime: row.try_get("mime")?,
+                data: row.try_get("data")?,
+            })
+        })
+        .transpose()
     }
 }

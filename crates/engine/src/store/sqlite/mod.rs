@@ -18,6 +18,7 @@ use sqlx::Row;
 mod commit;
 mod names;
 mod rows;
+mod sessions;
 mod uploads;
 
 use self::rows::{
@@ -115,32 +116,15 @@ impl Store for SqliteStore {
     }
 
     async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.insert_session(user_id, token_hash).await
     }
 
     async fn user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.color FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.find_user_by_token(token_hash).await
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.remove_session(token_hash).await
     }
 
     async fn session_user(
@@ -149,48 +133,11 @@ impl Store for SqliteStore {
         now: i64,
         idle: Option<std::time::Duration>,
     ) -> StoreResult<Option<User>> {
-        let Some(row) = sqlx::query(
-            "SELECT u.id, u.name, u.color, MAX(s.created_at, s.last_seen) AS seen \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let seen: i64 = row.try_get("seen")?;
-        let idle_for = now.saturating_sub(seen);
-        if idle.is_some_and(|idle| idle_for > crate::store::duration_ms(idle)) {
-            // Only the stale row: a use recorded meanwhile keeps it.
-            sqlx::query(
-                "DELETE FROM sessions WHERE token_hash = ?1 \
-                 AND MAX(created_at, last_seen) = ?2",
-            )
-            .bind(token_hash)
-            .bind(seen)
-            .execute(&self.pool)
-            .await?;
-            return Ok(None);
-        }
-        if idle_for > crate::store::session_refresh_ms(idle) {
-            sqlx::query(
-                "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1 AND last_seen < ?2",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        }
-        user_from_row(&row).map(Some)
+        self.find_session_user(token_hash, now, idle).await
     }
 
     async fn purge_sessions(&self, cutoff: i64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE last_seen < ?1 AND created_at < ?1")
-            .bind(cutoff)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.remove_idle_sessions(cutoff).await
     }
 
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>> {
@@ -423,28 +370,11 @@ impl Store for SqliteStore {
     }
 
     async fn put_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
-        sqlx::query("INSERT INTO blobs (name, mime, data, created_at) VALUES (?, ?, ?, ?)")
-            .bind(name)
-            .bind(&blob.mime)
-            .bind(&blob.data)
-            .bind(now_millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.insert_blob(name, blob).await
     }
 
     async fn get_blob(&self, name: &str) -> StoreResult<Option<Blob>> {
-        let row = sqlx::query("SELECT mime, data FROM blobs WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            Ok(Blob {
-                mime: row.try_get("mime")?,
-                data: row.try_get("data")?,
-            })
-        })
-        .transpose()
+        self.select_blob(name).await
     }
 
     async fn record_upload(

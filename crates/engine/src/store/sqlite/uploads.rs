@@ -1,11 +1,11 @@
-//! The uploads record (SQLite): quota, owner room, orphans.
+//! The uploads record (SQLite): quota, owner room, orphans; image blobs.
 
 use confab_shared::RoomId;
 use sqlx::Row;
 
-use super::rows::{corrupt, to_i64};
+use super::rows::{corrupt, now_millis, to_i64};
 use super::SqliteStore;
-use crate::store::{StoreResult, UploadQuota, UploadRecord};
+use crate::store::{Blob, StoreResult, UploadQuota, UploadRecord};
 
 impl SqliteStore {
     pub(super) async fn insert_upload(
@@ -87,5 +87,30 @@ impl SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    pub(super) async fn insert_blob(&self, name: &str, blob: &Blob) -> StoreResult<()> {
+        sqlx::query("INSERT INTO blobs (name, mime, data, created_at) VALUES (?, ?, ?, ?)")
+            .bind(name)
+            .bind(&blob.mime)
+            .bind(&blob.data)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn select_blob(&self, name: &str) -> StoreResult<Option<Blob>> {
+        let row = sqlx::query("SELECT mime, data FROM blobs WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Blob {
+                mime: row.try_get("mime")?,
+                data: row.try_get("data")?,
+            })
+        })
+        .transpose()
     }
 }

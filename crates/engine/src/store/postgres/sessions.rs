@@ -1,0 +1,88 @@
+//! Sessions (PostgreSQL): tokens by their hash, idle expiry.
+
+use confab_shared::User;
+use sqlx::Row;
+
+use super::{now_millis, user_from_row, PgStore};
+use crate::store::StoreResult;
+
+impl PgStore {
+    pub(super) async fn insert_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn find_user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.color FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub(super) async fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn find_session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle: Option<std::time::Duration>,
+    ) -> StoreResult<Option<User>> {
+        let Some(row) = sqlx::query(
+            "SELECT u.id, u.name, u.color, GREATEST(s.created_at, s.last_seen) AS seen \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let seen: i64 = row.try_get("seen")?;
+        let idle_for = now.saturating_sub(seen);
+        if idle.is_some_and(|idle| idle_for > crate::store::duration_ms(idle)) {
+            // Only the stale row: a use recorded meanwhile keeps it.
+            sqlx::query(
+                "DELETE FROM sessions WHERE token_hash = $1 \
+                 AND GREATEST(created_at, last_seen) = $2",
+            )
+            .bind(token_hash)
+            .bind(seen)
+            .execute(&self.pool)
+            .await?;
+            return Ok(None);
+        }
+        if idle_for > crate::store::session_refresh_ms(idle) {
+            sqlx::query(
+                "UPDATE sessions SET last_seen = $2 WHERE token_hash = $1 AND last_seen < $2",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        }
+        user_from_row(&row).map(Some)
+    }
+
+    pub(super) async fn remove_idle_sessions(&self, cutoff: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen < $1 AND created_at < $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
