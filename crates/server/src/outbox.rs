@@ -265,48 +265,41 @@ impl Drop for Ticket {
 impl OutboxReceiver {
     /// The next frame to write, or the instruction to close.
     pub async fn next(&mut self) -> Next {
-        loop {
-            {
-                let mut state = self.inner.lock();
-                match state.closing {
-                    Some(reason) if !reason.drains() => return Next::Close(reason),
-                    _ => {}
-                }
-                if let Some(frame) = state.frames.pop_front() {
-                    state.bytes -= frame.weight();
-                    self.inner.count_bytes(-(frame.weight() as i64));
-                    return Next::Send(frame);
-                }
-                if let Some(reason) = state.closing {
-                    return Next::Close(reason);
-                }
-            }
-            // notify_one keeps a permit if nobody waits, so a push between
-            // the unlock above and this await is not missed.
-            self.inner.ready.notified().await;
-        }
+        self.next_or(|state| state.closing).await
     }
 
     /// At shutdown: the next frame to write, or [`Next::Close`] when the
     /// connection must close now (overflow) or, with `until_settled`, once
     /// nothing is queued and no answer is owed any more.
     pub async fn drain(&mut self, until_settled: bool) -> Next {
+        self.next_or(|state| {
+            (until_settled && state.owed == 0)
+                .then(|| state.closing.unwrap_or(CloseReason::Shutdown))
+        })
+        .await
+    }
+
+    /// The next frame; a close at once when the connection must close now
+    /// (pending frames dropped), or once nothing is queued and `idle` gives
+    /// a reason.
+    async fn next_or(&mut self, idle: impl Fn(&State) -> Option<CloseReason>) -> Next {
         loop {
             {
                 let mut state = self.inner.lock();
-                match state.closing {
-                    Some(reason) if !reason.drains() => return Next::Close(reason),
-                    _ => {}
+                if let Some(reason) = state.closing.filter(|reason| !reason.drains()) {
+                    return Next::Close(reason);
                 }
                 if let Some(frame) = state.frames.pop_front() {
                     state.bytes -= frame.weight();
                     self.inner.count_bytes(-(frame.weight() as i64));
                     return Next::Send(frame);
                 }
-                if until_settled && state.owed == 0 {
-                    return Next::Close(state.closing.unwrap_or(CloseReason::Shutdown));
+                if let Some(reason) = idle(&state) {
+                    return Next::Close(reason);
                 }
             }
+            // notify_one keeps a permit if nobody waits, so a push between
+            // the unlock above and this await is not missed.
             self.inner.ready.notified().await;
         }
     }
