@@ -1,6 +1,6 @@
 //! Connections coming and going, and joining rooms.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use confab_engine::bus::{BusBody, BusEvent};
 use confab_engine::presence::OnlineUser;
@@ -199,8 +199,7 @@ impl Hub {
     /// turn), so one eviction never triggers the next recursively. The
     /// outbox counts the overflow (once per connection).
     pub(super) fn drain_evictions(&mut self) {
-        while let Some(conn) = self.evictions.pop_front() {
-            self.evicting.remove(&conn);
+        while let Some(conn) = self.evictions.pop() {
             if let Some(c) = self.conns.get(&conn) {
                 c.outbox.close(crate::outbox::CloseReason::Overflow);
                 tracing::warn!(conn, "closing a connection that cannot keep up (1013)");
@@ -219,5 +218,27 @@ impl Hub {
         let (users, rooms) = self.view.sizes();
         self.metrics.hub_online_users.store(len(users), Relaxed);
         self.metrics.hub_online_rooms.store(len(rooms), Relaxed);
+    }
+}
+
+/// Connections whose outbox overflowed, in the order found; each is queued
+/// once, however many frames it refuses before its turn.
+#[derive(Default)]
+pub(super) struct Evictions {
+    queue: VecDeque<ConnId>,
+    queued: HashSet<ConnId>,
+}
+
+impl Evictions {
+    pub(super) fn add(&mut self, conn: ConnId) {
+        if self.queued.insert(conn) {
+            self.queue.push_back(conn);
+        }
+    }
+
+    fn pop(&mut self) -> Option<ConnId> {
+        let conn = self.queue.pop_front()?;
+        self.queued.remove(&conn);
+        Some(conn)
     }
 }

@@ -88,8 +88,8 @@ impl Hub {
             }
             if c.outbox.push(frame.clone()).is_ok() {
                 sent += 1;
-            } else if self.evicting.insert(*conn) {
-                self.evictions.push_back(*conn);
+            } else {
+                self.evictions.add(*conn);
             }
         }
         self.metrics.frames_out.fetch_add(sent, Relaxed);
@@ -197,8 +197,8 @@ impl Hub {
             }
             if c.outbox.push(frame.clone()).is_ok() {
                 sent += 1;
-            } else if self.evicting.insert(*conn) {
-                self.evictions.push_back(*conn);
+            } else {
+                self.evictions.add(*conn);
             }
         }
         self.metrics.frames_out.fetch_add(sent, Relaxed);
@@ -210,8 +210,8 @@ impl Hub {
         };
         if c.outbox.push(frame.clone()).is_ok() {
             self.metrics.frames_out.fetch_add(1, Relaxed);
-        } else if self.evicting.insert(conn) {
-            self.evictions.push_back(conn);
+        } else {
+            self.evictions.add(conn);
         }
     }
 

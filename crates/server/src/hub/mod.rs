@@ -81,8 +81,7 @@ pub fn spawn(
         filling: false,
         store_at: None,
         view: View::default(),
-        evictions: VecDeque::new(),
-        evicting: HashSet::new(),
+        evictions: conns::Evictions::default(),
         pending_presence: Vec::new(),
     };
     (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
@@ -134,10 +133,7 @@ struct Hub {
     store_at: Option<i64>,
     view: View,
     /// Connections whose outbox overflowed, closed one at a time.
-    evictions: VecDeque<ConnId>,
-    /// The connections in `evictions`: each is queued once, however many
-    /// frames it refuses before its turn.
-    evicting: HashSet<ConnId>,
+    evictions: conns::Evictions,
     /// Online/offline changes of this turn, announced together at its end.
     pending_presence: Vec<view::Change>,
 }

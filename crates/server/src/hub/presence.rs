@@ -108,8 +108,8 @@ impl Hub {
             };
             if c.outbox.push(frame.clone()).is_ok() {
                 sent += 1;
-            } else if self.evicting.insert(*conn) {
-                self.evictions.push_back(*conn);
+            } else {
+                self.evictions.add(*conn);
             }
         }
         self.metrics.frames_out.fetch_add(sent, Relaxed);
