@@ -50,13 +50,17 @@ fn check(what: &'static str, name: &str, max: usize, extra: &[char]) -> Result<(
     }
 }
 
-/// Input longer than this many characters is refused before it is
+/// Input longer than `max * 4 + 16` characters is refused before it is
 /// normalised, so the work stays bounded whatever a peer sends. The margin
 /// leaves room for what normalisation and trimming remove: NFKC composes a
 /// few characters into one (three Hangul jamo into a syllable, a letter and
 /// its accents into one letter).
-fn raw_limit(max: usize) -> usize {
-    max * 4 + 16
+fn check_raw_length(raw: &str, max: usize) -> Result<(), NameError> {
+    let got = raw.chars().count();
+    if got > max * 4 + 16 {
+        return Err(NameError::Length { max, got });
+    }
+    Ok(())
 }
 
 /// A user's nickname: after NFKC normalisation and trimming, 1 to 32
@@ -77,13 +81,7 @@ impl UserName {
     pub const MAX_CHARS: usize = 32;
 
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let got = raw.chars().count();
-        if got > raw_limit(Self::MAX_CHARS) {
-            return Err(NameError::Length {
-                max: Self::MAX_CHARS,
-                got,
-            });
-        }
+        check_raw_length(raw, Self::MAX_CHARS)?;
         let normal = nfkc(raw);
         let name = normal.trim();
         check("a name", name, Self::MAX_CHARS, &['_', '-', '.'])?;
@@ -127,13 +125,7 @@ impl RoomName {
     pub const MAX_CHARS: usize = 48;
 
     pub fn parse(raw: &str) -> Result<Self, NameError> {
-        let got = raw.chars().count();
-        if got > raw_limit(Self::MAX_CHARS) {
-            return Err(NameError::Length {
-                max: Self::MAX_CHARS,
-                got,
-            });
-        }
+        check_raw_length(raw, Self::MAX_CHARS)?;
         let name = caseless_key(&nfkc(raw));
         check("a room name", &name, Self::MAX_CHARS, &['-', '_'])?;
         Ok(Self(name))
