@@ -42,6 +42,7 @@ contract!(
     seq_and_pos_across_rooms_in_one_batch,
     refusals_leave_no_trace_and_take_no_position,
     idempotency_within_and_across_batches,
+    a_long_batch_keeps_seqs_positions_and_duplicates,
     join_and_leave_outcomes_and_member_counts,
     unread_counts_and_read_cursor,
     log_after_pages_through_the_whole_log,
@@ -225,6 +226,97 @@ async fn idempotency_within_and_across_batches(store: &dyn Store) {
     assert_eq!((logged(&out[1]).pos, stored(&out[1]).1.seq), (7, 3));
     assert_eq!(store.latest_seq(&r1).await.expect("seq"), Some(3));
     assert_eq!(store.last_pos().await.expect("pos"), 7);
+}
+
+/// A batch far longer than any one statement of the store's: posts to
+/// three rooms, every other one with a client id that comes back 150 posts
+/// later (same room), a join in the middle and a refusal at the end.
+async fn a_long_batch_keeps_seqs_positions_and_duplicates(store: &dyn Store) {
+    let (a, b) = (user(store, "alice").await, user(store, "bob").await);
+    let rooms = [room("r0"), room("r1"), room("r2")];
+    let joins: Vec<_> = rooms.iter().map(|r| join(r, &a)).collect();
+    commit(store, joins).await;
+    let mut batch = Vec::new();
+    for i in 0..400 {
+        let r = &rooms[i % 3];
+        batch.push(if i % 2 == 0 {
+            post_with(r, &a, &format!("m{i}"), &format!("c{}", i % 150))
+        } else {
+            post(r, &a, &format!("m{i}"))
+        });
+        if i == 200 {
+            batch.push(join(&rooms[1], &b));
+            batch.push(post(&rooms[1], &b, "bob's"));
+        }
+    }
+    batch.push(post(&rooms[2], &b, "not a member"));
+    let out = commit(store, batch.clone()).await;
+    assert_eq!(out.last(), Some(&Outcome::Refused(Refusal::NotMember)));
+    let mut next_pos = 4; // after the three joins
+    let mut seqs = [0u64; 3];
+    let mut first_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (write, outcome)) in batch.iter().zip(&out).enumerate().take(out.len() - 1) {
+        let confab_engine::store::Write::Post(new) = write else {
+            assert_eq!(logged(outcome).pos, next_pos, "the join takes its position");
+            next_pos += 1;
+            continue;
+        };
+        let key = new
+            .client_id
+            .as_ref()
+            .map(|c| format!("{}/{}", new.room, c.as_str()));
+        if let Some(&original) = key.as_ref().and_then(|k| first_of.get(k)) {
+            let (pos, message) = stored(&out[original]);
+            let expected = Outcome::Duplicate {
+                message: message.clone(),
+                pos,
+            };
+            assert_eq!(outcome, &expected, "write {i} repeats write {original}");
+            continue;
+        }
+        let (pos, message) = stored(outcome);
+        let r = rooms.iter().position(|r| *r == new.room).expect("a room");
+        seqs[r] += 1;
+        assert_eq!((pos, message.seq), (next_pos, seqs[r]), "write {i}");
+        assert_eq!(message.text, new.text);
+        next_pos += 1;
+        if let Some(key) = key {
+            first_of.insert(key, i);
+        }
+    }
+    for (r, seq) in rooms.iter().zip(seqs) {
+        assert_eq!(store.latest_seq(r).await.expect("seq"), Some(seq));
+        let page = store.messages_after(r, 0, 1000).await.expect("history");
+        let got: Vec<u64> = page.messages.iter().map(|m| m.seq).collect();
+        assert_eq!(got, (1..=seq).collect::<Vec<_>>(), "no gap in {r}");
+    }
+    assert_eq!(store.last_pos().await.expect("pos"), next_pos - 1);
+    // Every keyed post sent again (new ids, as a client's retry has) is a
+    // duplicate of the first of its key, and nothing moves.
+    let retries: Vec<_> = batch
+        .iter()
+        .filter_map(|write| match write {
+            confab_engine::store::Write::Post(new) => new.client_id.as_ref().map(|c| {
+                let original = &out[first_of[&format!("{}/{}", new.room, c.as_str())]];
+                (
+                    post_with(&new.room, &a, "retry", c.as_str()),
+                    original.clone(),
+                )
+            }),
+            _ => None,
+        })
+        .collect();
+    let (writes, originals): (Vec<_>, Vec<_>) = retries.into_iter().unzip();
+    let again = commit(store, writes).await;
+    for (outcome, original) in again.iter().zip(originals) {
+        let (pos, message) = stored(&original);
+        let expected = Outcome::Duplicate {
+            message: message.clone(),
+            pos,
+        };
+        assert_eq!(outcome, &expected);
+    }
+    assert_eq!(store.last_pos().await.expect("pos"), next_pos - 1);
 }
 
 async fn join_and_leave_outcomes_and_member_counts(store: &dyn Store) {

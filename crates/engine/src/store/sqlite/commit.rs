@@ -3,30 +3,31 @@
 //! the transaction itself serializes room counters and the global `pos`.
 //! Counters are therefore read once per batch and written back once at its
 //! end (the global one, and each room's), and a sender's membership is
-//! checked once per room and batch: a stored message costs its idempotency
-//! lookup and its insert, nothing more.
+//! checked once per room and batch. Runs of posts are stored a few
+//! statements at a time (`posts`).
 
 use std::collections::HashMap;
 
-use confab_shared::{Message, RoomId, User};
+use confab_shared::{RoomId, User};
 use sqlx::{Sqlite, Transaction};
 
-use super::rows::{message_from_row, now_millis, to_i64, MESSAGE_COLUMNS};
+use super::posts::{pieces, placeholders, store_posts};
+use super::rows::now_millis;
 use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult, Write};
 
-type Tx = Transaction<'static, Sqlite>;
+pub(super) type Tx = Transaction<'static, Sqlite>;
 
 /// What this batch knows of the database so far.
 #[derive(Default)]
-struct Cache {
+pub(super) struct Cache {
     /// Each room's newest seq (`None`: no such room), and whether it moved.
-    rooms: HashMap<String, (Option<i64>, bool)>,
+    pub(super) rooms: HashMap<String, (Option<i64>, bool)>,
     /// Whether (room, user id) is a membership.
-    members: HashMap<(String, String), bool>,
+    pub(super) members: HashMap<(String, String), bool>,
 }
 
 impl Cache {
-    async fn room_seq(&mut self, tx: &mut Tx, room: &str) -> StoreResult<Option<i64>> {
+    pub(super) async fn room_seq(&mut self, tx: &mut Tx, room: &str) -> StoreResult<Option<i64>> {
         if let Some((seq, _)) = self.rooms.get(room) {
             return Ok(*seq);
         }
@@ -38,7 +39,12 @@ impl Cache {
         Ok(seq)
     }
 
-    async fn is_member(&mut self, tx: &mut Tx, room: &str, user_id: &str) -> StoreResult<bool> {
+    pub(super) async fn is_member(
+        &mut self,
+        tx: &mut Tx,
+        room: &str,
+        user_id: &str,
+    ) -> StoreResult<bool> {
         let key = (room.to_owned(), user_id.to_owned());
         if let Some(member) = self.members.get(&key) {
             return Ok(*member);
@@ -63,11 +69,28 @@ impl Cache {
         Ok(())
     }
 
+    /// Writes every moved counter back, many rooms to a statement.
     async fn flush(self, tx: &mut Tx) -> StoreResult<()> {
-        for (room, (seq, moved)) in self.rooms {
-            if let (Some(seq), true) = (seq, moved) {
-                write_seq(tx, &room, seq).await?;
+        let moved: Vec<(String, i64)> = self
+            .rooms
+            .into_iter()
+            .filter_map(|(room, (seq, moved))| Some((room, seq.filter(|_| moved)?)))
+            .collect();
+        let mut rest = moved.as_slice();
+        for size in pieces(moved.len()) {
+            let (piece, after) = rest.split_at(size);
+            rest = after;
+            let sql = format!(
+                "WITH moved(name, seq) AS (VALUES {}) \
+                 UPDATE rooms SET latest_seq = (SELECT seq FROM moved WHERE moved.name = rooms.name) \
+                 WHERE name IN (SELECT name FROM moved)",
+                placeholders(size, 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for (room, seq) in piece {
+                query = query.bind(room).bind(*seq);
             }
+            query.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -89,9 +112,18 @@ pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outco
     let mut pos = start;
     let mut cache = Cache::default();
     let mut out = Vec::with_capacity(batch.len());
-    for write in batch {
+    let mut posts: Vec<&NewMessage> = Vec::new();
+    for (i, write) in batch.iter().enumerate() {
         let outcome = match write {
-            Write::Post(new) => post(&mut tx, &mut cache, new, &mut pos).await?,
+            // Consecutive posts are stored together (see `posts`).
+            Write::Post(new) => {
+                posts.push(new);
+                if !matches!(batch.get(i + 1), Some(Write::Post(_))) {
+                    let run = std::mem::take(&mut posts);
+                    out.extend(store_posts(&mut tx, &mut cache, &run, &mut pos).await?);
+                }
+                continue;
+            }
             Write::Join {
                 room,
                 user,
@@ -120,76 +152,6 @@ pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outco
     }
     tx.commit().await?;
     Ok(out)
-}
-
-async fn post(
-    tx: &mut Tx,
-    cache: &mut Cache,
-    new: &NewMessage,
-    pos: &mut i64,
-) -> StoreResult<Outcome> {
-    let room = new.room.to_string();
-    if let Some(client_id) = &new.client_id {
-        let existing = sqlx::query(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE room = ? AND sender_id = ? AND client_id = ?"
-        ))
-        .bind(&room)
-        .bind(&new.sender.id)
-        .bind(client_id.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(row) = existing {
-            let (pos, message) = message_from_row(&row)?;
-            return Ok(Outcome::Duplicate { message, pos });
-        }
-    }
-    // The counter moves only for a member, so a refused post leaves no trace.
-    let Some(latest) = cache.room_seq(tx, &room).await? else {
-        return Ok(Outcome::Refused(Refusal::NoSuchRoom));
-    };
-    if !cache.is_member(tx, &room, &new.sender.id).await? {
-        return Ok(Outcome::Refused(Refusal::NotMember));
-    }
-    let seq = latest + 1;
-    cache.rooms.insert(room.clone(), (Some(seq), true));
-    *pos += 1;
-    let attachment = new.attachment.as_ref();
-    sqlx::query(
-        "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, text, ts, client_id, \
-           attachment_url, attachment_mime, attachment_bytes) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(*pos)
-    .bind(&new.id)
-    .bind(&room)
-    .bind(seq)
-    .bind(&new.sender.id)
-    .bind(new.sender.name.as_str())
-    .bind(&new.text)
-    .bind(new.ts.millis())
-    .bind(new.client_id.as_ref().map(|c| c.as_str()))
-    .bind(attachment.map(|a| a.url.as_str()))
-    .bind(attachment.map(|a| a.mime.as_str()))
-    .bind(attachment.map(|a| to_i64(a.bytes)))
-    .execute(&mut **tx)
-    .await?;
-    Ok(Outcome::Logged(LogEntry {
-        pos: *pos,
-        room: new.room.clone(),
-        body: LogBody::Message {
-            message: Message {
-                id: new.id.clone(),
-                room: new.room.clone(),
-                seq: seq.max(0) as u64,
-                from: new.sender.name.clone(),
-                text: new.text.clone(),
-                ts: new.ts,
-                attachment: new.attachment.clone(),
-            },
-            sender_id: new.sender.id.clone(),
-        },
-    }))
 }
 
 /// Creates `room_id` if it is missing, recorded as `user`'s (a direct

@@ -17,6 +17,7 @@ use sqlx::Row;
 
 mod commit;
 mod names;
+mod posts;
 mod rows;
 mod sessions;
 mod uploads;
