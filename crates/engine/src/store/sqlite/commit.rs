@@ -80,12 +80,7 @@ impl Cache {
         for size in pieces(moved.len()) {
             let (piece, after) = rest.split_at(size);
             rest = after;
-            let sql = format!(
-                "WITH moved(name, seq) AS (VALUES {}) \
-                 UPDATE rooms SET latest_seq = (SELECT seq FROM moved WHERE moved.name = rooms.name) \
-                 WHERE name IN (SELECT name FROM moved)",
-                placeholders(size, 2)
-            );
+            let sql = moved_counters_sql(size);
             let mut query = sqlx::query(&sql);
             for (room, seq) in piece {
                 query = query.bind(room).bind(*seq);
@@ -94,6 +89,16 @@ impl Cache {
         }
         Ok(())
     }
+}
+
+/// Sets the counters of `size` (room, seq) pairs.
+pub(super) fn moved_counters_sql(size: usize) -> String {
+    format!(
+        "WITH moved(name, seq) AS (VALUES {}) \
+         UPDATE rooms SET latest_seq = (SELECT seq FROM moved WHERE moved.name = rooms.name) \
+         WHERE name IN (SELECT name FROM moved)",
+        placeholders(size, 2)
+    )
 }
 
 async fn write_seq(tx: &mut Tx, room: &str, seq: i64) -> StoreResult<()> {

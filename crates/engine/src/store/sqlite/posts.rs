@@ -39,6 +39,38 @@ pub(super) fn placeholders(rows: usize, columns: usize) -> String {
     vec![row; rows].join(", ")
 }
 
+// The lookups join a table of the keys to the indexed table: older SQLite
+// (3.40, Debian 12's) scans a whole index for a row-value `IN (VALUES ...)`,
+// every version searches it once per key of a join (test
+// `lookups_search_their_index`).
+
+/// The stored messages of `size` (room, sender id, client id) keys.
+fn earlier_posts_sql(size: usize) -> String {
+    format!(
+        "WITH k(k_room, k_sender, k_client) AS (VALUES {}) \
+         SELECT {MESSAGE_COLUMNS}, sender_id, client_id FROM k JOIN messages \
+         ON room = k_room AND sender_id = k_sender AND client_id = k_client",
+        placeholders(size, 3)
+    )
+}
+
+/// The counters of `size` rooms.
+fn rooms_sql(size: usize) -> String {
+    format!(
+        "SELECT name, latest_seq FROM rooms WHERE name IN ({})",
+        vec!["?"; size].join(", ")
+    )
+}
+
+/// Which of `size` (room, user id) pairs are memberships.
+fn memberships_sql(size: usize) -> String {
+    format!(
+        "WITH k(k_room, k_user) AS (VALUES {}) \
+         SELECT room, user_id FROM k JOIN memberships ON room = k_room AND user_id = k_user",
+        placeholders(size, 2)
+    )
+}
+
 /// A post's idempotency key: room, sender id, client id.
 type Key = (String, String, String);
 
@@ -124,11 +156,7 @@ async fn earlier_posts(
     for size in pieces(keys.len()) {
         let (piece, after) = rest.split_at(size);
         rest = after;
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS}, sender_id, client_id FROM messages \
-             WHERE client_id IS NOT NULL AND (room, sender_id, client_id) IN (VALUES {})",
-            placeholders(size, 3)
-        );
+        let sql = earlier_posts_sql(size);
         let mut query = sqlx::query(&sql);
         for (room, sender, client_id) in piece {
             query = query.bind(room).bind(sender).bind(client_id);
@@ -157,10 +185,7 @@ async fn preload(tx: &mut Tx, cache: &mut Cache, run: &[&NewMessage]) -> StoreRe
     for size in pieces(rooms.len()) {
         let (piece, after) = rest.split_at(size);
         rest = after;
-        let sql = format!(
-            "SELECT name, latest_seq FROM rooms WHERE name IN ({})",
-            vec!["?"; size].join(", ")
-        );
+        let sql = rooms_sql(size);
         let mut query = sqlx::query(&sql);
         for room in piece {
             query = query.bind(room);
@@ -187,10 +212,7 @@ async fn preload(tx: &mut Tx, cache: &mut Cache, run: &[&NewMessage]) -> StoreRe
     for size in pieces(pairs.len()) {
         let (piece, after) = rest.split_at(size);
         rest = after;
-        let sql = format!(
-            "SELECT room, user_id FROM memberships WHERE (room, user_id) IN (VALUES {})",
-            placeholders(size, 2)
-        );
+        let sql = memberships_sql(size);
         let mut query = sqlx::query(&sql);
         for (room, user_id) in piece {
             query = query.bind(room).bind(user_id);
@@ -254,5 +276,45 @@ mod tests {
         assert_eq!(pieces(300), vec![128, 128, 32, 8, 1, 1, 1, 1]);
         assert_eq!(pieces(300).iter().sum::<usize>(), 300);
         assert_eq!(placeholders(2, 3), "(?, ?, ?), (?, ?, ?)");
+    }
+
+    /// Each lookup costs a search per key, not a scan of its table (which
+    /// grows with every message): the query plans use the indexes.
+    #[tokio::test]
+    async fn lookups_search_their_index() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("in-memory database");
+        super::super::MIGRATOR.run(&pool).await.expect("migrations");
+        let statements = [
+            (earlier_posts_sql(2), 6),
+            (rooms_sql(2), 2),
+            (memberships_sql(2), 4),
+            (super::super::commit::moved_counters_sql(2), 4),
+        ];
+        for (sql, params) in statements {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut query = sqlx::query(&explain);
+            for _ in 0..params {
+                query = query.bind("x");
+            }
+            let plan: Vec<String> = query
+                .fetch_all(&pool)
+                .await
+                .expect("plan")
+                .iter()
+                .map(|row| row.get::<String, _>("detail"))
+                .collect();
+            for table in ["messages", "memberships", "rooms"] {
+                assert!(
+                    !plan
+                        .iter()
+                        .any(|step| step.starts_with(&format!("SCAN {table}"))),
+                    "{sql}\nscans {table}: {plan:?}"
+                );
+            }
+        }
     }
 }
