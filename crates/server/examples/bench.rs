@@ -168,6 +168,24 @@ fn warn_if_stale(bin: &Path) {
     }
 }
 
+/// The latency of `count` 4 KiB writes each followed by `fdatasync`, in a
+/// file under `dir` (where the servers' data directories go): what one
+/// durable commit costs at least, so what group commit has to amortise.
+fn fsync_latency(dir: &Path, count: usize) -> std::io::Result<report::Latencies> {
+    use std::io::Write as _;
+    let probe = tempfile::NamedTempFile::new_in(dir)?;
+    let mut file = probe.as_file();
+    let block = [0u8; 4096];
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = std::time::Instant::now();
+        file.write_all(&block)?;
+        file.sync_data()?;
+        took.push(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+    Ok(report::Latencies::new(took))
+}
+
 async fn run(args: Args) -> ExitCode {
     let bin = match args.server_bin.clone().map_or_else(default_server_bin, Ok) {
         Ok(bin) if bin.is_file() => bin,
@@ -214,6 +232,14 @@ async fn run(args: Args) -> ExitCode {
             .unwrap_or_else(confab_testkit::test_pg_url),
     };
     let mut report = Report::default();
+    match fsync_latency(&std::env::temp_dir(), 100) {
+        Ok(latencies) => report.row(
+            "disk",
+            "fsync of 4 KiB, p50 / p99 / max",
+            latencies.summary(),
+        ),
+        Err(e) => report.errors.push(format!("fsync probe: {e}")),
+    }
     let mut seen = HashSet::new();
     for scenario in args.scenarios.iter().filter(|s| seen.insert(**s)) {
         let started = Instant::now();
