@@ -178,6 +178,26 @@ impl ServerProcess {
             .ok_or_else(|| Error(format!("no VmRSS in {path}")))
     }
 
+    /// The CPU time (user + system) the child has used so far, from
+    /// `/proc/<pid>/stat`, in seconds.
+    pub fn cpu_secs(&self) -> Result<f64> {
+        // The kernel counts these in USER_HZ ticks, 100 a second on Linux.
+        const TICKS_PER_SEC: f64 = 100.0;
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path).map_err(|e| Error::context(&path, e))?;
+        // After the command name, which may hold spaces, in parentheses:
+        // state is the 1st field, utime the 12th and stime the 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+        match (ticks(11), ticks(12)) {
+            (Some(user), Some(system)) => Ok((user + system) as f64 / TICKS_PER_SEC),
+            _ => Err(Error(format!("no utime/stime in {path}"))),
+        }
+    }
+
     /// The text of `GET /metrics`.
     pub async fn metrics(&self) -> Result<String> {
         let res = self

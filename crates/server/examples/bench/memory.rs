@@ -1,4 +1,6 @@
-//! Memory: the server's VmRSS before and with `--idle` idle sockets open.
+//! Memory and mass connect: the server's VmRSS before and with `--idle`
+//! idle sockets open, all in `lobby`, and the server CPU time and frames it
+//! took to connect them (every arrival is presence news for the room).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -58,6 +60,9 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
     sleep(Duration::from_millis(300)).await;
     let rss_before = server.rss_kib()?;
 
+    let cpu_before = server.cpu_secs()?;
+    let frames_before = metric(&server.metrics().await?, "confab_frames_out_total")?;
+    let connecting = Instant::now();
     let ready = Arc::new(AtomicUsize::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
     let drain_deadline = Instant::now() + 3 * limit;
@@ -81,7 +86,11 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
         "idle sockets saw the last one come online",
     )
     .await?;
+    let connected_in = connecting.elapsed();
     sleep(Duration::from_millis(500)).await;
+    let connect_cpu = server.cpu_secs()? - cpu_before;
+    let connect_frames =
+        metric(&server.metrics().await?, "confab_frames_out_total")? - frames_before;
     let rss_open = server.rss_kib()?;
     let open = metric(
         &server.metrics().await?,
@@ -127,6 +136,21 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
     report.row(S, "RSS with sockets open", format!("{rss_open} KiB"));
     report.row(S, "RSS per socket", format!("{per_conn:.1} KiB"));
     report.row(S, "RSS after all closed", format!("{rss_closed} KiB"));
+    report.row(
+        S,
+        "connect all into lobby: wall / server CPU",
+        format!("{connected_in:.2?} / {connect_cpu:.2} s"),
+    );
+    report.row(
+        S,
+        "server CPU per connection",
+        format!("{:.0} µs", connect_cpu * 1e6 / sockets_open as f64),
+    );
+    report.row(
+        S,
+        "frames sent while connecting",
+        format!("{connect_frames:.0}"),
+    );
     report.check(S, "sockets closed by the server early", closed_early);
     if let Some(why) = first_close {
         report.row(S, "first early close", why);

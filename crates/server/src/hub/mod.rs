@@ -44,8 +44,11 @@ const QUEUE_CAPACITY: usize = 8192;
 const RECENT_FRAMES: usize = 128;
 /// Broker deliveries taken in one turn at most, beyond the first.
 const BUS_BATCH: usize = 1024;
-/// How often the hub looks for holes that have been open too long.
+/// How often the hub looks for holes that have been open too long (and
+/// for presence changes that are due).
 const TICK: Duration = Duration::from_millis(25);
+/// How long presence changes gather before they are announced together.
+const PRESENCE_DELAY: Duration = Duration::from_millis(100);
 
 /// What the hub asks of the background tasks.
 pub enum Request {
@@ -83,6 +86,7 @@ pub fn spawn(
         view: View::default(),
         evictions: conns::Evictions::default(),
         pending_presence: Vec::new(),
+        presence_due: None,
     };
     (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
 }
@@ -134,8 +138,10 @@ struct Hub {
     view: View,
     /// Connections whose outbox overflowed, closed one at a time.
     evictions: conns::Evictions,
-    /// Online/offline changes of this turn, announced together at its end.
+    /// Online/offline changes not yet announced, and when they are due
+    /// ([`PRESENCE_DELAY`] after the first of them).
     pending_presence: Vec<view::Change>,
+    presence_due: Option<Instant>,
 }
 
 impl Hub {
@@ -191,7 +197,10 @@ impl Hub {
                 }
             }
             self.drain_evictions();
-            self.flush_presence();
+            if self.presence_due.is_some_and(|due| Instant::now() >= due) {
+                self.presence_due = None;
+                self.flush_presence();
+            }
             self.count_cached();
         }
         self.close_all();

@@ -1,13 +1,14 @@
 //! Online and offline announcements, coalesced.
 //!
 //! Users coming online or going offline are not announced one frame each
-//! as they happen but at the end of the hub's turn, one `presence` frame
-//! per room and event listing every user (`users`). The hub takes whatever
-//! the broker has queued in one turn, so when many sockets drop at once
-//! (a mass disconnect: each eviction publishes an `offline`) the others get
-//! one frame per room instead of one per user: the frames sent grow with
-//! the number of rooms, not with the square of the users, and a burst of
-//! announcements cannot overflow the outbox of a client that reads.
+//! as they happen: changes gather for `PRESENCE_DELAY` (100 ms) and are
+//! then announced with one `presence` frame per room and event listing
+//! every user (`users`). So when thousands connect into one room, or drop
+//! at once (a mass disconnect: each eviction publishes an `offline`), each
+//! member gets one frame per room every 100 ms instead of one per user:
+//! the frames sent grow with the users times the seconds the burst lasts,
+//! not with the square of the users, and a burst of announcements cannot
+//! overflow the outbox of a client that reads.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering::Relaxed;
@@ -23,13 +24,15 @@ const MAX_USERS_PER_FRAME: usize = 256;
 
 impl Hub {
     /// A user came online or went offline cluster-wide: announced to their
-    /// rooms at the end of this turn, with the turn's other changes.
+    /// rooms with the other changes of the next `PRESENCE_DELAY`.
     pub(super) fn presence_changed(&mut self, change: Change) {
         self.pending_presence.push(change);
+        self.presence_due
+            .get_or_insert_with(|| std::time::Instant::now() + super::PRESENCE_DELAY);
     }
 
-    /// Announces the turn's presence changes: per room, one frame per run of
-    /// users with the same event (in the order they happened).
+    /// Announces the gathered presence changes: per room, one frame per run
+    /// of users with the same event (in the order they happened).
     pub(super) fn flush_presence(&mut self) {
         if self.pending_presence.is_empty() {
             return;

@@ -73,3 +73,56 @@ async fn joined_lists_members_with_their_online_state() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Arrivals gather for 100 ms and go out together: a room's members get at
+/// most one `online` frame per 100 ms however many users arrive (40 here,
+/// one after the other, each in a turn of its own), and each user is
+/// announced once.
+#[tokio::test]
+async fn arrivals_are_announced_together_at_most_every_100_ms() {
+    const USERS: usize = 40;
+    // More logins than one address may make a minute by default.
+    let app = spawn_app_with(|s| s.session_rate_limit = 0).await;
+    let watcher = app.login("watcher").await;
+    let mut w = app.connect(&watcher).await;
+    let mut sessions = Vec::new();
+    for i in 0..USERS {
+        sessions.push(app.login(&format!("u{i}")).await);
+    }
+    let started = std::time::Instant::now();
+    let mut sockets = Vec::new();
+    for session in &sessions {
+        sockets.push(app.connect(session).await);
+    }
+    let mut announced: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut frames = 0u128;
+    while announced.len() < USERS {
+        // (Each login's lobby membership came as a `joined` event before.)
+        let msg = w
+            .recv_until(|m| {
+                matches!(
+                    m,
+                    ServerMsg::Presence {
+                        event: PresenceEvent::Online,
+                        ..
+                    }
+                )
+            })
+            .await;
+        frames += 1;
+        for user in msg.presence_users() {
+            *announced.entry(user.to_string()).or_default() += 1;
+        }
+    }
+    let elapsed = started.elapsed();
+    println!("{USERS} arrivals in {frames} frames over {elapsed:?}");
+    assert!(
+        announced.values().all(|n| *n == 1),
+        "announced more than once: {announced:?}"
+    );
+    let bound = elapsed.as_millis() / 100 + 1;
+    assert!(
+        frames <= bound,
+        "{frames} frames for {USERS} arrivals in {elapsed:?}: more than one per 100 ms"
+    );
+}
