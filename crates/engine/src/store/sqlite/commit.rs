@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use confab_shared::{RoomId, User};
 use sqlx::{Sqlite, Transaction};
 
-use super::posts::{pieces, placeholders, store_posts};
+use super::posts::{cut, placeholders, store_posts};
 use super::rows::now_millis;
 use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult, Write};
 
@@ -76,11 +76,8 @@ impl Cache {
             .into_iter()
             .filter_map(|(room, (seq, moved))| Some((room, seq.filter(|_| moved)?)))
             .collect();
-        let mut rest = moved.as_slice();
-        for size in pieces(moved.len()) {
-            let (piece, after) = rest.split_at(size);
-            rest = after;
-            let sql = moved_counters_sql(size);
+        for piece in cut(&moved) {
+            let sql = moved_counters_sql(piece.len());
             let mut query = sqlx::query(&sql);
             for (room, seq) in piece {
                 query = query.bind(room).bind(*seq);

@@ -22,7 +22,7 @@ use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult}
 const PIECES: [usize; 4] = [128, 32, 8, 1];
 
 /// The sizes, largest first, that `n` rows are cut into.
-pub(super) fn pieces(mut n: usize) -> Vec<usize> {
+fn pieces(mut n: usize) -> Vec<usize> {
     let mut out = Vec::new();
     for size in PIECES {
         while n >= size {
@@ -31,6 +31,16 @@ pub(super) fn pieces(mut n: usize) -> Vec<usize> {
         }
     }
     out
+}
+
+/// `items` cut into slices of the sizes [`pieces`] gives, in order.
+pub(super) fn cut<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    pieces(items.len()).into_iter().map(move |size| {
+        let (piece, after) = rest.split_at(size);
+        rest = after;
+        piece
+    })
 }
 
 /// `(?, ?), (?, ?)` for `rows` rows of `columns` parameters.
@@ -152,11 +162,8 @@ async fn earlier_posts(
     keys.sort();
     keys.dedup();
     let mut found = HashMap::new();
-    let mut rest = keys.as_slice();
-    for size in pieces(keys.len()) {
-        let (piece, after) = rest.split_at(size);
-        rest = after;
-        let sql = earlier_posts_sql(size);
+    for piece in cut(&keys) {
+        let sql = earlier_posts_sql(piece.len());
         let mut query = sqlx::query(&sql);
         for (room, sender, client_id) in piece {
             query = query.bind(room).bind(sender).bind(client_id);
@@ -181,11 +188,8 @@ async fn preload(tx: &mut Tx, cache: &mut Cache, run: &[&NewMessage]) -> StoreRe
     rooms.sort();
     rooms.dedup();
     rooms.retain(|room| !cache.rooms.contains_key(room));
-    let mut rest = rooms.as_slice();
-    for size in pieces(rooms.len()) {
-        let (piece, after) = rest.split_at(size);
-        rest = after;
-        let sql = rooms_sql(size);
+    for piece in cut(&rooms) {
+        let sql = rooms_sql(piece.len());
         let mut query = sqlx::query(&sql);
         for room in piece {
             query = query.bind(room);
@@ -208,11 +212,8 @@ async fn preload(tx: &mut Tx, cache: &mut Cache, run: &[&NewMessage]) -> StoreRe
     pairs.sort();
     pairs.dedup();
     pairs.retain(|pair| !cache.members.contains_key(pair));
-    let mut rest = pairs.as_slice();
-    for size in pieces(pairs.len()) {
-        let (piece, after) = rest.split_at(size);
-        rest = after;
-        let sql = memberships_sql(size);
+    for piece in cut(&pairs) {
+        let sql = memberships_sql(piece.len());
         let mut query = sqlx::query(&sql);
         for (room, user_id) in piece {
             query = query.bind(room).bind(user_id);
@@ -234,14 +235,11 @@ async fn preload(tx: &mut Tx, cache: &mut Cache, run: &[&NewMessage]) -> StoreRe
 
 /// Inserts the stored posts, many rows to a statement.
 async fn insert(tx: &mut Tx, rows: &[(&NewMessage, i64, i64)]) -> StoreResult<()> {
-    let mut rest = rows;
-    for size in pieces(rows.len()) {
-        let (piece, after) = rest.split_at(size);
-        rest = after;
+    for piece in cut(rows) {
         let sql = format!(
             "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, text, ts, \
                client_id, attachment_url, attachment_mime, attachment_bytes) VALUES {}",
-            placeholders(size, 12)
+            placeholders(piece.len(), 12)
         );
         let mut query = sqlx::query(&sql);
         for (new, pos, seq) in piece {
