@@ -94,3 +94,49 @@ async fn postgres_old_rows_get_skeletons_when_the_store_opens() {
     }
     pool.close().await;
 }
+
+/// Rooms from before SQLite's `room_members` migration (0007) get their
+/// member count from the memberships when the store opens, and the count
+/// follows joins and leaves afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_rooms_get_their_member_count_when_the_store_opens() {
+    use super::{commit, join, leave, room};
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("confab.db").display());
+    let store = SqliteStore::open(&url).await.expect("open");
+    let (a, b) = (user(&store, "alice").await, user(&store, "bob").await);
+    let (big, small) = (room("big"), room("small"));
+    commit(
+        &store,
+        vec![join(&big, &a), join(&big, &b), join(&small, &a)],
+    )
+    .await;
+    store.close().await;
+    // Back to the schema before 0007, as the old code left it.
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+    for sql in [
+        "ALTER TABLE rooms DROP COLUMN members",
+        "DELETE FROM _sqlx_migrations WHERE version = 7",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    pool.close().await;
+    let store = SqliteStore::open(&url).await.expect("reopen");
+    let counts = |list: Vec<confab_engine::store::Membership>| -> Vec<(String, u32)> {
+        list.into_iter()
+            .map(|m| (m.room.to_string(), m.members))
+            .collect()
+    };
+    let of_alice = store.memberships(&a.id).await.expect("memberships");
+    assert_eq!(
+        counts(of_alice),
+        vec![("big".into(), 2), ("small".into(), 1)]
+    );
+    commit(&store, vec![leave(&big, &b), join(&small, &b)]).await;
+    let of_alice = store.memberships(&a.id).await.expect("memberships");
+    assert_eq!(
+        counts(of_alice),
+        vec![("big".into(), 1), ("small".into(), 2)]
+    );
+    store.close().await;
+}

@@ -228,10 +228,14 @@ async fn membership(
     if changed == 0 {
         return Ok(Outcome::Unchanged);
     }
-    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE room = ?")
-        .bind(&room)
-        .fetch_one(&mut **tx)
-        .await?;
+    // The room's count moves with the membership, in the same transaction.
+    let members: i64 = sqlx::query_scalar(
+        "UPDATE rooms SET members = members + ? WHERE name = ? RETURNING members",
+    )
+    .bind(if join { 1 } else { -1 })
+    .bind(&room)
+    .fetch_one(&mut **tx)
+    .await?;
     *pos += 1;
     sqlx::query(
         "INSERT INTO member_events (pos, room, user_id, user_name, user_color, joined, members) \

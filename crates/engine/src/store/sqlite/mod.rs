@@ -183,7 +183,7 @@ impl Store for SqliteStore {
                (SELECT COUNT(*) FROM messages x \
                  WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id) \
                  AS unread, \
-               (SELECT COUNT(*) FROM memberships y WHERE y.room = m.room) AS members \
+               r.members \
              FROM memberships m JOIN rooms r ON r.name = m.room \
              WHERE m.user_id = ? ORDER BY r.name",
         )
@@ -224,8 +224,7 @@ impl Store for SqliteStore {
         // Names compare bytewise here (SQLite's BINARY), as in PostgreSQL's
         // query, so a cursor means the same on both.
         let rows = sqlx::query(
-            "SELECT r.name, r.latest_seq, \
-               (SELECT COUNT(*) FROM memberships m WHERE m.room = r.name) AS members \
+            "SELECT r.name, r.latest_seq, r.members \
              FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND r.name > ? \
              ORDER BY r.name LIMIT ?",
         )
