@@ -152,8 +152,80 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
         format!("{connect_frames:.0}"),
     );
     report.check(S, "sockets closed by the server early", closed_early);
+    match bare_floor(ctx, c + 1, limit).await {
+        Ok(floor) => {
+            report.row(
+                S,
+                "bare actix-ws server: RSS per socket",
+                format!("{floor:.1} KiB"),
+            );
+            report.row(
+                S,
+                "Confab's own cost above that floor",
+                format!("{:.1} KiB", per_conn - floor),
+            );
+        }
+        Err(e) => report.errors.push(format!("{S}: bare actix-ws floor: {e}")),
+    }
     if let Some(why) = first_close {
         report.row(S, "first early close", why);
     }
     Ok(())
+}
+
+/// The RSS per socket of `bare_ws` (the example next to this one) holding
+/// `count` sockets: what actix-web and actix-ws cost before any of
+/// Confab's own state.
+async fn bare_floor(ctx: &Ctx, count: usize, limit: Duration) -> Result<f64> {
+    use std::io::BufRead as _;
+    let bin = ctx.bin.with_file_name("examples").join("bare_ws");
+    let port = confab_testkit::free_port().context("free port")?;
+    let mut child = std::process::Command::new(&bin)
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map(Killed)
+        .context("start bare_ws (build it: cargo build --release --examples)")?;
+    // The first line says it is bound.
+    if let Some(out) = child.0.stdout.take() {
+        let mut line = String::new();
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .context("bare_ws output")?;
+    }
+    let rss = |pid: u32| -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("status")?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| crate::report::BenchError::new("no VmRSS"))
+    };
+    let pid = child.0.id();
+    let before = rss(pid)?;
+    let deadline = Instant::now() + limit;
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let mut sockets = Vec::with_capacity(count);
+    for i in 0..count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (ws, _) = tokio::time::timeout(left, tokio_tungstenite::connect_async(url.as_str()))
+            .await
+            .map_err(|_| crate::report::BenchError::new(format!("socket {i} timed out")))?
+            .context("connect to bare_ws")?;
+        sockets.push(ws);
+    }
+    sleep(Duration::from_millis(500)).await;
+    let open = rss(pid)?;
+    drop(sockets);
+    Ok(open.saturating_sub(before) as f64 / count as f64)
+}
+
+/// A child process killed when dropped (also on an early return).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
