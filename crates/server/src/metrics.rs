@@ -42,6 +42,11 @@ pub struct Metrics {
     pub hub_users: AtomicI64,
     pub hub_online_users: AtomicI64,
     pub hub_online_rooms: AtomicI64,
+    /// The size of a WebSocket's reader and writer futures: what each
+    /// socket's two tasks keep for its whole life, besides their headers
+    /// (set when a socket opens; the size is fixed by the code).
+    pub socket_reader_bytes: AtomicI64,
+    pub socket_writer_bytes: AtomicI64,
     /// `joined` replies built (each reads a page and the member list).
     pub joined_built: AtomicU64,
     /// Rooms removed because nothing kept them (no members, messages or
@@ -212,6 +217,16 @@ impl Metrics {
                 "confab_hub_online_rooms",
                 "Rooms with members online, as this node counts them.",
                 &self.hub_online_rooms,
+            ),
+            (
+                "confab_socket_reader_future_bytes",
+                "Size of a WebSocket's reader future (its task keeps it).",
+                &self.socket_reader_bytes,
+            ),
+            (
+                "confab_socket_writer_future_bytes",
+                "Size of a WebSocket's writer future (its task keeps it).",
+                &self.socket_writer_bytes,
             ),
         ] {
             gauge(&mut out, name, help, v.load(Relaxed));

@@ -63,6 +63,12 @@ pub struct SocketContext {
     pub _admission: crate::routes::Admission,
 }
 
+/// The size of a future, as a gauge value: a task keeps this much for as
+/// long as it runs, room for its widest state included.
+pub(crate) fn future_bytes<F: std::future::Future>(future: &F) -> i64 {
+    i64::try_from(std::mem::size_of_val(future)).unwrap_or(i64::MAX)
+}
+
 /// How the loop ended.
 pub(crate) enum Ending {
     /// The peer is gone; nothing more can be sent.
@@ -162,7 +168,11 @@ pub async fn run(
     ctx.metrics.connections_total.fetch_add(1, Relaxed);
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
-    let mut writer: JoinHandle<Written> = tokio::spawn(write_out(session.clone(), outbox));
+    let writer = write_out(session.clone(), outbox);
+    ctx.metrics
+        .socket_writer_bytes
+        .store(future_bytes(&writer), Relaxed);
+    let mut writer: JoinHandle<Written> = tokio::spawn(writer);
     let mut writer_done = false;
     let mut last_heard = Instant::now();
     let mut heartbeat = interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);

@@ -135,6 +135,18 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
     );
     report.row(S, "RSS with sockets open", format!("{rss_open} KiB"));
     report.row(S, "RSS per socket", format!("{per_conn:.1} KiB"));
+    let metrics = server.metrics().await?;
+    for (task, name) in [
+        ("reader", "confab_socket_reader_future_bytes"),
+        ("writer", "confab_socket_writer_future_bytes"),
+    ] {
+        let bytes = metric(&metrics, name)?;
+        report.row(
+            S,
+            format!("socket {task} future (size_of_val)"),
+            format!("{bytes:.0} B"),
+        );
+    }
     report.row(S, "RSS after all closed", format!("{rss_closed} KiB"));
     report.row(
         S,

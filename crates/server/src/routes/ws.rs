@@ -50,6 +50,12 @@ pub async fn upgrade(
     // A child of the upgrade's `request` span: the socket's log lines carry
     // that request id too.
     let span = tracing::info_span!("ws", conn = ctx.conn, user = %ctx.user.name);
-    actix_web::rt::spawn(socket::run(ctx, session, stream, opened.receiver).instrument(span));
+    let metrics = ctx.metrics.clone();
+    let reader = socket::run(ctx, session, stream, opened.receiver).instrument(span);
+    metrics.socket_reader_bytes.store(
+        socket::future_bytes(&reader),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    actix_web::rt::spawn(reader);
     Ok(response)
 }
