@@ -32,11 +32,10 @@ use crate::rate_limit::RateLimiter;
 use confab_engine::store::Store;
 
 mod drain;
+mod finish;
 
-/// How long a close frame may wait for a client that stopped reading.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long the server waits for the client's answer to its close frame.
-const CLOSE_REPLY_WAIT: Duration = Duration::from_secs(2);
+use self::finish::finish;
+
 /// Text messages longer than this go out in fragments of this size.
 const FRAGMENT: usize = 16 * 1024;
 
@@ -183,9 +182,16 @@ pub async fn run(
                 match written {
                     Ok(Written::Ended(ending)) => break ending,
                     // Answers every frame already received before closing.
+                    // Boxed: the reader's future would otherwise keep room
+                    // for this rare state for the socket's whole life.
                     Ok(Written::Shutdown(mut outbox)) => {
-                        break drain::on_shutdown(&mut ctx, &mut session, &mut stream, &mut outbox)
-                            .await;
+                        break Box::pin(drain::on_shutdown(
+                            &mut ctx,
+                            &mut session,
+                            &mut stream,
+                            &mut outbox,
+                        ))
+                        .await;
                     }
                     Err(_) => break Ending::Gone,
                 }
@@ -193,7 +199,10 @@ pub async fn run(
             item = stream.recv() => {
                 let Some(item) = item else { break Ending::Gone };
                 last_heard = Instant::now();
-                if let Some(ending) = ctx.on_item(&mut session, item).await {
+                // Boxed for the same reason: handling a frame (a post, a
+                // history page) needs far more room than waiting does, and
+                // an idle socket waits almost all the time.
+                if let Some(ending) = Box::pin(ctx.on_item(&mut session, item)).await {
                     break ending;
                 }
             }
@@ -207,49 +216,9 @@ pub async fn run(
             }
         }
     };
-    // The close frame must be the last one: stop the writer first.
-    if !writer_done {
-        writer.abort();
-        let _ = writer.await;
-    }
-
-    ctx.hub.disconnect(ctx.conn).await;
-    ctx.metrics.ws_connections.fetch_sub(1, Relaxed);
-    let code = match ending {
-        Ending::Answer(reason) => {
-            let code = u16::from(reason.code);
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, session.close(Some(reason))).await;
-            Some(code)
-        }
-        Ending::Close(reason) => {
-            let code = u16::from(reason.code);
-            let sent = tokio::time::timeout(CLOSE_TIMEOUT, session.close(Some(reason))).await;
-            if matches!(sent, Ok(Ok(()))) {
-                await_close_reply(&mut stream).await;
-            }
-            Some(code)
-        }
-        Ending::Gone => None,
-    };
-    // The handshake is over (or cannot happen): end the TCP connection now
-    // instead of leaving it to linger until the client gives up on it.
-    if let Some(peer) = &ctx.peer {
-        peer.end();
-    }
-    tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, ?code, "websocket closed");
-}
-
-/// Reads until the client answers the server's close frame (or goes, or
-/// takes too long), so the close handshake completes before TCP ends.
-async fn await_close_reply(stream: &mut AggregatedMessageStream) {
-    let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
-        while let Some(item) = stream.recv().await {
-            if matches!(item, Ok(AggregatedMessage::Close(_)) | Err(_)) {
-                break;
-            }
-        }
-    })
-    .await;
+    // Boxed: closing needs room (timeouts, the close handshake) that the
+    // reader's future would otherwise keep for the socket's whole life.
+    Box::pin(finish(ctx, session, stream, writer, writer_done, ending)).await;
 }
 
 impl SocketContext {
