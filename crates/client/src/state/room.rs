@@ -1,0 +1,131 @@
+//! One room as the UI sees it: messages, members, typing, pending sends.
+
+use super::*;
+
+/// A message this client sent that the server has not acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub client_id: ClientId,
+    pub room: RoomId,
+    pub text: MessageText,
+    /// When the user sent it (milliseconds since the epoch).
+    pub ts_ms: i64,
+    pub status: SendStatus,
+}
+
+/// A member of a room as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberState {
+    pub name: UserName,
+    /// `#rrggbb`.
+    pub color: String,
+    pub online: bool,
+}
+
+/// One room (or direct conversation) the user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    pub id: RoomId,
+    /// A `joined` reply arrived on the current connection.
+    pub joined: bool,
+    pub member_count: u32,
+    pub online_count: u32,
+    /// Members by case-folded name.
+    pub members: BTreeMap<String, MemberState>,
+    /// Stored messages by seq: each seq once, always in order.
+    pub messages: BTreeMap<u64, Arc<Message>>,
+    /// This client's unacknowledged messages, in the order they were sent.
+    pub pending: Vec<Pending>,
+    /// Messages of others the user has not read.
+    pub unread: u64,
+    /// Messages with a seq up to this one are already counted in `unread`
+    /// (by the server's `welcome`, or because the room was just joined).
+    pub(super) unread_base: u64,
+    /// Highest seq the server knows of.
+    pub latest_seq: u64,
+    /// Highest seq this client reported as read.
+    pub read_seq: u64,
+    /// Older messages than the first held one exist on the server.
+    pub more_before: bool,
+    /// A `history` request is under way.
+    pub loading_older: bool,
+    /// Users typing here, with the time their entry expires.
+    pub typing: Vec<(UserName, i64)>,
+    /// When this client last sent `typing` for this room.
+    pub(super) last_typing_sent: Option<i64>,
+}
+
+impl Room {
+    pub fn new(id: RoomId) -> Self {
+        Self {
+            id,
+            joined: false,
+            member_count: 0,
+            online_count: 0,
+            members: BTreeMap::new(),
+            messages: BTreeMap::new(),
+            pending: Vec::new(),
+            unread: 0,
+            unread_base: 0,
+            latest_seq: 0,
+            read_seq: 0,
+            more_before: false,
+            loading_older: false,
+            typing: Vec::new(),
+            last_typing_sent: None,
+        }
+    }
+
+    /// The seq to resume from: the end of the unbroken run of held messages
+    /// that starts at the oldest one. A message that arrived ahead of a gap
+    /// does not move it, so the gap is fetched again on resume.
+    pub fn resume_seq(&self) -> Option<u64> {
+        let mut iter = self.messages.keys().copied();
+        let mut last = iter.next()?;
+        for seq in iter {
+            if seq != last + 1 {
+                break;
+            }
+            last = seq;
+        }
+        Some(last)
+    }
+
+    /// Highest seq held.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.messages.keys().next_back().copied()
+    }
+
+    /// Lowest seq held.
+    pub fn first_seq(&self) -> Option<u64> {
+        self.messages.keys().next().copied()
+    }
+
+    /// Names of the users typing at `now_ms`.
+    pub fn typing_at(&self, now_ms: i64) -> Vec<UserName> {
+        self.typing
+            .iter()
+            .filter(|(_, until)| *until > now_ms)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Stores `message` unless its seq is held already. Returns whether it was new.
+    pub(super) fn insert(&mut self, message: Message) -> bool {
+        self.latest_seq = self.latest_seq.max(message.seq);
+        // Whoever posted is no longer typing.
+        let key = message.from.key();
+        self.typing.retain(|(name, _)| name.key() != key);
+        if self.messages.contains_key(&message.seq) {
+            return false;
+        }
+        self.messages.insert(message.seq, Arc::new(message));
+        true
+    }
+
+    pub(super) fn recount_online(&mut self) {
+        self.member_count = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        self.online_count =
+            u32::try_from(self.members.values().filter(|m| m.online).count()).unwrap_or(u32::MAX);
+    }
+}
