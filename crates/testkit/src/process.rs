@@ -169,13 +169,7 @@ impl ServerProcess {
 
     /// The child's resident set size in KiB, from `/proc/<pid>/status`.
     pub fn rss_kib(&self) -> Result<u64> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).map_err(|e| Error::context(&path, e))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| Error(format!("no VmRSS in {path}")))
+        rss_kib_of(self.child.id())
     }
 
     /// The CPU time (user + system) the child has used so far, from
@@ -262,4 +256,15 @@ pub fn metric(text: &str, name: &str) -> Result<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
         .ok_or_else(|| Error(format!("/metrics has no {name}")))
+}
+
+/// The resident set size of process `pid` in KiB, from `/proc/<pid>/status`.
+pub fn rss_kib_of(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|e| Error::context(&path, e))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| Error(format!("no VmRSS in {path}")))
 }

@@ -205,14 +205,7 @@ async fn bare_floor(ctx: &Ctx, count: usize, limit: Duration) -> Result<f64> {
             .read_line(&mut line)
             .context("bare_ws output")?;
     }
-    let rss = |pid: u32| -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("status")?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| crate::report::BenchError::new("no VmRSS"))
-    };
+    let rss = |pid: u32| confab_testkit::rss_kib_of(pid).context("bare_ws RSS");
     let pid = child.0.id();
     let before = rss(pid)?;
     let deadline = Instant::now() + limit;
