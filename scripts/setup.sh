@@ -56,6 +56,9 @@ fi
 if [[ "$what" == test ]]; then
     want_pkg chromium
     want_pkg chromium-driver
+    # The benchmark's yardstick, a Node.js `ws` relay (run briefly by the tests).
+    command -v node >/dev/null 2>&1 || want_pkg nodejs
+    command -v npm >/dev/null 2>&1 || want_pkg npm
 fi
 
 if ((${#apt_missing[@]})); then
@@ -101,6 +104,14 @@ if [[ "$what" == test ]]; then
         say "cargo install cargo-fuzz 0.13.2"
         cargo install cargo-fuzz --version 0.13.2 --locked
     fi
+fi
+
+# The Node relay the benchmark measures Confab against: the `ws` package
+# at the version its package-lock.json pins.
+relay="$root/crates/server/examples/bench/node_relay"
+if [[ "$what" == test && ! -d "$relay/node_modules/ws" ]]; then
+    say "npm ci (the benchmark's Node ws relay)"
+    npm ci --prefix "$relay" --no-audit --no-fund >/dev/null
 fi
 
 # The tests talk to a real PostgreSQL (127.0.0.1:5432, trust auth, database

@@ -57,7 +57,7 @@ mod nodes;
 #[path = "bench/report.rs"]
 mod report;
 
-use ingest::Rooms;
+use ingest::{Load, Rooms, Run};
 use nodes::{Backend, Ctx};
 use report::{BenchError, Context, Report, Result};
 
@@ -66,12 +66,13 @@ enum Scenario {
     Fanout,
     Ingest,
     OneRoom,
+    Latency,
     Memory,
     Pg,
     Cluster,
 }
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "bench",
     about = "Confab load benchmark (build the server first: \
@@ -84,41 +85,65 @@ pub struct Args {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "fanout,ingest,one-room,memory"
+        default_value = "fanout,ingest,one-room,latency,memory"
     )]
     scenarios: Vec<Scenario>,
-    /// fan-out: listening sockets in lobby.
-    #[arg(long, default_value_t = 500)]
-    pub listeners: usize,
-    /// fan-out: messages the sender posts.
+    /// Skip the same loads against the Node `ws` relay.
+    #[arg(long)]
+    no_node: bool,
+    /// CPUs the servers run on (`taskset -c` list); the bench itself runs
+    /// on the others [default: 0 when there are at least 2 CPUs; "none"
+    /// turns pinning off].
+    #[arg(long)]
+    server_cpus: Option<String>,
+    /// fan-out: sockets in lobby (the senders among them).
     #[arg(long, default_value_t = 200)]
+    pub listeners: usize,
+    /// fan-out: how many of those sockets also send.
+    #[arg(long, default_value_t = 10)]
+    pub fanout_senders: usize,
+    /// fan-out: messages each sender posts.
+    #[arg(long, default_value_t = 300)]
     pub messages: usize,
-    /// fan-out: unacknowledged sends at most (0 = send all at once).
-    #[arg(long, default_value_t = 0)]
-    pub window: usize,
+    /// fan-out: messages a second each sender posts.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
     /// ingest: sending sockets, each in its own room (one-room: all in one).
-    #[arg(long, default_value_t = 50)]
-    pub senders: usize,
-    /// ingest: messages each sender pipelines before reading acks.
     #[arg(long, default_value_t = 100)]
+    pub senders: usize,
+    /// one-room: sending sockets, all in one room.
+    #[arg(long, default_value_t = 50)]
+    pub room_senders: usize,
+    /// ingest: messages each sender pipelines before reading acks.
+    #[arg(long, default_value_t = 300)]
     pub pipeline: usize,
+    /// latency: messages a second offered over all `--senders`.
+    #[arg(long, default_value_t = 5000.0)]
+    pub offered: f64,
+    /// latency: seconds the offered load lasts.
+    #[arg(long, default_value_t = 5.0)]
+    pub offered_secs: f64,
     /// one-room: unacknowledged sends per sender at most (0 = all at once;
     /// every sender reads every message, and a socket that falls 1024
     /// frames behind is closed with 1013).
     #[arg(long, default_value_t = 4)]
     pub room_window: usize,
     /// memory: idle sockets held open.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 10_000)]
     pub idle: usize,
     /// Logins and WebSocket handshakes in flight at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
     /// Time limit of each phase (setup, run) of a scenario, in seconds.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 60)]
     pub timeout_secs: u64,
     /// Server binary [default: `confab` next to this example's directory].
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// An extra argument for every Confab server (repeat it; for example
+    /// `--server-arg=--write-delay-ms --server-arg=0`).
+    #[arg(long, allow_hyphen_values = true)]
+    server_arg: Vec<String>,
     /// RUST_LOG of the server children (their logs go to their temp dirs).
     #[arg(long, default_value = "warn")]
     server_log: String,
@@ -204,7 +229,7 @@ async fn run(args: Args) -> ExitCode {
     };
     warn_if_stale(&bin);
     // Every client socket is a file descriptor of this process.
-    let needed = (args.listeners.max(args.senders).max(args.idle) + 64) as u64;
+    let needed = (args.listeners.max(args.senders).max(args.idle) + 64) as u64 * 2;
     println!(
         "confab bench: server {}, {} CPUs",
         bin.display(),
@@ -221,10 +246,47 @@ async fn run(args: Args) -> ExitCode {
         }
         Err(e) => eprintln!("bench: warning: cannot raise the open file limit: {e}"),
     }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let server_cpus = match args.server_cpus.as_deref() {
+        Some("none") => None,
+        Some(list) => Some(list.to_owned()),
+        None if cpus >= 2 => Some("0".to_owned()),
+        None => None,
+    };
+    // The bench on every CPU but the servers' (all of them if that leaves
+    // none).
+    let bench_cpus = {
+        let servers: Vec<String> = server_cpus
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::to_owned)
+            .collect();
+        let others: Vec<String> = (0..cpus)
+            .map(|c| c.to_string())
+            .filter(|c| !servers.contains(c))
+            .collect();
+        if others.is_empty() {
+            format!("0-{}", cpus.saturating_sub(1))
+        } else {
+            others.join(",")
+        }
+    };
+    if let Some(list) = &server_cpus {
+        match nodes::taskset(&bench_cpus, std::process::id()) {
+            Ok(()) => println!(
+                "  servers pinned to CPU {list} from their start, the bench to CPU {bench_cpus} (taskset)"
+            ),
+            Err(e) => eprintln!("bench: warning: {e}"),
+        }
+    }
     let ctx = Ctx {
+        relay: Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench/node_relay/relay.js"),
+        server_cpus,
+        bench_cpus,
         bin,
         http: confab_testkit::http(),
         server_log: args.server_log.clone(),
+        server_args: args.server_arg.clone(),
         concurrency: args.concurrency,
         pg_url: args
             .pg_url
@@ -244,40 +306,20 @@ async fn run(args: Args) -> ExitCode {
     for scenario in args.scenarios.iter().filter(|s| seen.insert(**s)) {
         let started = Instant::now();
         println!("bench: running {scenario:?} ...");
-        let r = &mut report;
-        let result = match scenario {
-            Scenario::Fanout => fanout::run(&args, &ctx, Backend::Sqlite, "fan-out", r).await,
-            Scenario::Ingest => {
-                ingest::run(&args, &ctx, Backend::Sqlite, Rooms::OwnRoom, "ingest", r).await
-            }
-            Scenario::OneRoom => {
-                ingest::run(&args, &ctx, Backend::Sqlite, Rooms::OneRoom, "one-room", r).await
-            }
-            Scenario::Memory => memory::run(&args, &ctx, r).await,
-            Scenario::Pg => {
-                ingest::run(
-                    &args,
-                    &ctx,
-                    Backend::Postgres,
-                    Rooms::OwnRoom,
-                    "pg-ingest",
-                    r,
-                )
-                .await
-            }
-            Scenario::Cluster => {
-                let b = Backend::Cluster;
-                let s = "cluster-ingest";
-                if let Err(e) = ingest::run(&args, &ctx, b, Rooms::OwnRoom, s, r).await {
-                    r.errors.push(format!("{s}: {e}"));
-                }
-                fanout::run(&args, &ctx, b, "cluster-fan-out", r).await
-            }
+        let backends: &[Backend] = match scenario {
+            Scenario::Pg | Scenario::Cluster => &[Backend::Sqlite],
+            _ if args.no_node => &[Backend::Sqlite],
+            _ => &[Backend::Sqlite, Backend::NodeRelay],
         };
-        println!("bench: {scenario:?} done in {:.1?}", started.elapsed());
-        if let Err(e) = result {
-            report.errors.push(format!("{scenario:?}: {e}"));
+        for &b in backends {
+            let result = run_scenario(&args, &ctx, *scenario, b, &mut report).await;
+            if let Err(e) = result {
+                report
+                    .errors
+                    .push(format!("{}: {e}", b.label(&format!("{scenario:?}"))));
+            }
         }
+        println!("bench: {scenario:?} done in {:.1?}", started.elapsed());
     }
     report.print();
     if !report.errors.is_empty() {
@@ -286,6 +328,67 @@ async fn run(args: Args) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Runs one scenario against `backend` (Pg and Cluster pick their own).
+async fn run_scenario(
+    args: &Args,
+    ctx: &Ctx,
+    scenario: Scenario,
+    backend: Backend,
+    r: &mut Report,
+) -> Result<()> {
+    let spec = |backend, rooms, load, name| Run {
+        backend,
+        rooms,
+        load,
+        name,
+    };
+    match scenario {
+        Scenario::Fanout => fanout::run(args, ctx, backend, "fan-out", r).await,
+        Scenario::Ingest => {
+            let run = spec(backend, Rooms::OwnRoom, Load::Saturate, "ingest");
+            ingest::run(args, ctx, run, r).await
+        }
+        Scenario::OneRoom => {
+            let one_room = Args {
+                senders: args.room_senders,
+                ..args.clone()
+            };
+            let run = spec(backend, Rooms::OneRoom, Load::Saturate, "one-room");
+            ingest::run(&one_room, ctx, run, r).await
+        }
+        Scenario::Latency => {
+            let load = Load::Offered {
+                per_sec: args.offered,
+                secs: args.offered_secs,
+            };
+            let run = spec(backend, Rooms::OwnRoom, load, "latency");
+            ingest::run(args, ctx, run, r).await
+        }
+        Scenario::Memory => memory::run(args, ctx, backend, r).await,
+        Scenario::Pg => {
+            let run = spec(
+                Backend::Postgres,
+                Rooms::OwnRoom,
+                Load::Saturate,
+                "pg-ingest",
+            );
+            ingest::run(args, ctx, run, r).await
+        }
+        Scenario::Cluster => {
+            let run = spec(
+                Backend::Cluster,
+                Rooms::OwnRoom,
+                Load::Saturate,
+                "cluster-ingest",
+            );
+            if let Err(e) = ingest::run(args, ctx, run, r).await {
+                r.errors.push(format!("cluster-ingest: {e}"));
+            }
+            fanout::run(args, ctx, Backend::Cluster, "cluster-fan-out", r).await
+        }
     }
 }
 

@@ -17,6 +17,16 @@ use crate::nodes::{self, Backend, Ctx};
 use crate::report::{nanos_since, per_sec, secs, Context, Latencies, Report, Result};
 use crate::Args;
 
+/// How fast the senders send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Load {
+    /// As fast as acks come back: `--pipeline` messages each, all at once
+    /// (one room: at most `--room-window` unacknowledged).
+    Saturate,
+    /// `per_sec` messages a second over all senders, for `secs` seconds.
+    Offered { per_sec: f64, secs: f64 },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rooms {
     /// Sender `i` posts to `ingest-<i>`.
@@ -43,10 +53,18 @@ async fn client(
     base_seq: u64,
     pipeline: usize,
     window: usize,
+    pace: Option<Duration>,
     base: Instant,
     deadline: Instant,
 ) -> ClientReport {
     let (mut tx, mut rx) = ws.split();
+    // Paced senders start spread over one period, not in lockstep.
+    let mut ticks = pace.map(|period| {
+        let start = Instant::now() + period.mul_f64((i % 101) as f64 / 101.0);
+        let mut t = tokio::time::interval_at(start, period);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        t
+    });
     let prefix = format!("s{i}-");
     // Unacknowledged sends at most (0 = all at once).
     let permits = Semaphore::new(if window == 0 { pipeline } else { window });
@@ -56,6 +74,9 @@ async fn client(
             match timeout_at(deadline, permits.acquire()).await {
                 Ok(Ok(permit)) => permit.forget(),
                 _ => return (sent_at, Some(format!("send {j}: no ack in time"))),
+            }
+            if let Some(ticks) = ticks.as_mut() {
+                ticks.tick().await;
             }
             let frame = match (
                 MessageText::parse(&format!("ingest {i} {j}")),
@@ -134,20 +155,39 @@ async fn client(
     }
 }
 
-pub async fn run(
-    args: &Args,
-    ctx: &Ctx,
-    backend: Backend,
-    rooms_mode: Rooms,
-    s: &str,
-    report: &mut Report,
-) -> Result<()> {
-    let (k, p) = (args.senders, args.pipeline);
-    let window = match rooms_mode {
-        Rooms::OwnRoom => 0,
-        Rooms::OneRoom => args.room_window,
+/// What a run measures and how it is named.
+pub struct Run {
+    pub backend: Backend,
+    pub rooms: Rooms,
+    pub load: Load,
+    /// The scenario's name (the report adds the backend's).
+    pub name: &'static str,
+}
+
+pub async fn run(args: &Args, ctx: &Ctx, spec: Run, report: &mut Report) -> Result<()> {
+    let Run {
+        backend,
+        rooms: rooms_mode,
+        load,
+        name,
+    } = spec;
+    let s = &backend.label(name);
+    let k = args.senders;
+    let (p, pace) = match load {
+        Load::Saturate => (args.pipeline, None),
+        Load::Offered { per_sec, secs } => (
+            ((per_sec * secs) / k as f64).ceil().max(1.0) as usize,
+            Some(Duration::from_secs_f64(k as f64 / per_sec.max(0.001))),
+        ),
     };
-    let limit = Duration::from_secs(args.timeout_secs);
+    let window = match (rooms_mode, load) {
+        (_, Load::Offered { .. }) => 0,
+        (Rooms::OwnRoom, _) => 0,
+        (Rooms::OneRoom, _) => args.room_window,
+    };
+    let with_metrics = backend != Backend::NodeRelay;
+    let limit =
+        Duration::from_secs(args.timeout_secs) + pace.map_or(Duration::ZERO, |t| t * p as u32);
     let nodes = nodes::start(ctx, backend, k + 16).await?;
     let setup_deadline = Instant::now() + limit;
     let names: Vec<String> = (0..k).map(|i| format!("i{i}")).collect();
@@ -165,11 +205,13 @@ pub async fn run(
     }
     // Let the presence of the joins settle before measuring.
     sleep(Duration::from_millis(300)).await;
-    let stored_before = nodes.metric_sum("confab_messages_stored_total").await?;
-    let commits_before = nodes
-        .metric_sum("confab_store_latency_seconds_count")
-        .await?;
-    let commit_secs_before = nodes.metric_sum("confab_store_latency_seconds_sum").await?;
+    let sums = [
+        "confab_messages_stored_total",
+        "confab_store_latency_seconds_count",
+        "confab_store_latency_seconds_sum",
+    ];
+    let before = metric_sums(&nodes, with_metrics, &sums).await?;
+    let cpu_before = nodes.cpu_secs()?;
 
     let base = Instant::now();
     let run_deadline = base + limit;
@@ -177,20 +219,33 @@ pub async fn run(
         .into_iter()
         .zip(rooms)
         .map(|((i, ws), (room, base_seq))| {
-            tokio::spawn(client(ws, i, room, base_seq, p, window, base, run_deadline))
+            tokio::spawn(client(
+                ws,
+                i,
+                room,
+                base_seq,
+                p,
+                window,
+                pace,
+                base,
+                run_deadline,
+            ))
         })
         .collect();
     let mut clients = Vec::with_capacity(k);
     for h in futures_util::future::join_all(handles).await {
         clients.push(h.context("ingest task")?);
     }
-    let stored = nodes.metric_sum("confab_messages_stored_total").await? - stored_before;
-    let commits = nodes
-        .metric_sum("confab_store_latency_seconds_count")
-        .await?
-        - commits_before;
-    let commit_secs =
-        nodes.metric_sum("confab_store_latency_seconds_sum").await? - commit_secs_before;
+    let cpu = nodes.cpu_secs()? - cpu_before;
+    let after = metric_sums(&nodes, with_metrics, &sums).await?;
+    let [stored, commits, commit_secs] = [0, 1, 2].map(|i| after[i] - before[i]);
+    // Every ack's arrival, to find the longest stretch without one.
+    let mut ack_times: Vec<u64> = clients
+        .iter()
+        .flat_map(|c| c.acks.iter().map(|a| a.2))
+        .collect();
+    ack_times.sort_unstable();
+    let longest_gap = ack_times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
 
     let (mut missing, mut dups, mut wrong_seq, mut errors) = (0, 0, 0, 0);
     let mut latencies = Vec::with_capacity(k * p);
@@ -244,7 +299,11 @@ pub async fn run(
         wrong_seq += shared_seqs.iter().filter(|s| !want.contains(s)).count();
     }
     let span = last_ack.saturating_sub(first_send);
-    let stored_mismatch = (stored as usize).abs_diff(k * p);
+    let stored_mismatch = if with_metrics {
+        (stored as usize).abs_diff(k * p)
+    } else {
+        0
+    };
 
     let rooms_text = match rooms_mode {
         Rooms::OwnRoom => format!("{k}"),
@@ -259,6 +318,79 @@ pub async fn run(
     report.row(s, "acked / sent", format!("{acked} / {}", k * p));
     report.row(s, "first send to last ack", secs(span));
     report.row(s, "acked messages/s", per_sec(acked, span));
+    if let Load::Offered {
+        per_sec: offered, ..
+    } = load
+    {
+        report.row(s, "offered messages/s", format!("{offered:.0}/s"));
+    }
+    let per_ack = cpu * 1e6 / acked.max(1) as f64;
+    report.row(
+        s,
+        "server CPU over the run / per ack",
+        format!("{cpu:.2} s / {per_ack:.1} µs"),
+    );
+    report.row(
+        s,
+        "longest stretch without an ack",
+        format!("{:.1} ms", longest_gap as f64 / 1e6),
+    );
+    let rate = if span > 0 {
+        acked as f64 / (span as f64 / 1e9)
+    } else {
+        0.0
+    };
+    let latencies = Latencies::new(latencies);
+    let p99_ms = latencies.quantile(0.99).unwrap_or(0) as f64 / 1e6;
+    let gap_ms = longest_gap as f64 / 1e6;
+    match (load, rooms_mode, backend) {
+        (Load::Offered { per_sec, .. }, _, _) => {
+            let at = format!("at {per_sec:.0}/s offered");
+            report.figure(
+                &format!("ack latency p99 {at} (ms)"),
+                "< 10",
+                backend,
+                p99_ms,
+            );
+            report.figure(
+                &format!("server CPU per ack {at} (µs)"),
+                "≤ 20",
+                backend,
+                per_ack,
+            );
+        }
+        (_, Rooms::OneRoom, _) => {
+            report.figure(
+                &format!("one room, {k} senders: acked/s"),
+                "≥ 20000",
+                backend,
+                rate,
+            );
+        }
+        (_, Rooms::OwnRoom, Backend::Postgres) => {
+            report.figure(
+                &format!("PostgreSQL, {k} rooms: acked/s"),
+                "≥ 10000",
+                backend,
+                rate,
+            );
+        }
+        (_, Rooms::OwnRoom, Backend::Sqlite | Backend::NodeRelay) => {
+            report.figure(
+                &format!("ingest, {k} rooms: acked/s"),
+                "≥ 50000",
+                backend,
+                rate,
+            );
+            report.figure(
+                "ingest: longest stretch without acks (ms)",
+                "≤ 20",
+                backend,
+                gap_ms,
+            );
+        }
+        (_, Rooms::OwnRoom, Backend::Cluster) => {}
+    }
     if rooms_mode == Rooms::OneRoom {
         let what = "message frames received until own acks";
         report.row(
@@ -267,17 +399,15 @@ pub async fn run(
             format!("{deliveries} ({})", per_sec(deliveries, span)),
         );
     }
-    report.row(
-        s,
-        "ack latency p50 / p99 / max",
-        Latencies::new(latencies).summary(),
-    );
-    report.row(s, "messages stored (metrics)", format!("{stored:.0}"));
-    report.row(
-        s,
-        "store commits (latency_seconds_count)",
-        format!("{commits:.0}"),
-    );
+    report.row(s, "ack latency p50 / p99 / max", latencies.summary());
+    if with_metrics {
+        report.row(s, "messages stored (metrics)", format!("{stored:.0}"));
+        report.row(
+            s,
+            "store commits (latency_seconds_count)",
+            format!("{commits:.0}"),
+        );
+    }
     if commits > 0.0 {
         report.row(s, "messages per commit", format!("{:.1}", stored / commits));
         report.row(
@@ -295,4 +425,20 @@ pub async fn run(
         report.row(s, "problem", p);
     }
     Ok(())
+}
+
+/// The sums over the nodes of the metrics `names` (zeros for a server
+/// without Confab's metrics).
+async fn metric_sums<const N: usize>(
+    nodes: &nodes::Nodes,
+    with_metrics: bool,
+    names: &[&str; N],
+) -> Result<[f64; N]> {
+    let mut out = [0.0; N];
+    if with_metrics {
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = nodes.metric_sum(name).await?;
+        }
+    }
+    Ok(out)
 }

@@ -1,23 +1,29 @@
 //! Memory and mass connect: the server's VmRSS before and with `--idle`
 //! idle sockets open, all in `lobby`, and the server CPU time and frames it
-//! took to connect them (every arrival is presence news for the room).
+//! took to connect them (every arrival is presence news for the room). The
+//! last socket (the marker) posts one message: every socket has seen every
+//! arrival before it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_shared::{PresenceEvent, ServerMsg};
+use confab_shared::{ClientMsg, MessageText, RoomId, ServerMsg};
 use confab_testkit::{metric, next_frame, ws_connect, Incoming, WsStream as Ws};
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::nodes::{self, Backend, Ctx};
 use crate::report::{wait_count, Context, Report, Result};
 use crate::Args;
+
+/// The marker's message.
+const MARKER: &str = "all connected";
+
 /// Reads (and drops) whatever an idle socket is sent, until told to stop.
 async fn drain(
     mut ws: Ws,
-    marker: String,
     ready: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
     deadline: Instant,
@@ -29,10 +35,8 @@ async fn drain(
             _ = stop.wait_for(|s| *s) => return (ws, None),
         };
         match incoming {
-            Incoming::Frame(msg @ ServerMsg::Presence { event, .. })
-                if !is_ready
-                    && event == PresenceEvent::Online
-                    && msg.presence_users().iter().any(|u| u.as_str() == marker) =>
+            Incoming::Frame(ServerMsg::Message { message })
+                if !is_ready && message.text == MARKER =>
             {
                 is_ready = true;
                 ready.fetch_add(1, Ordering::Relaxed);
@@ -44,11 +48,12 @@ async fn drain(
     }
 }
 
-pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
-    const S: &str = "memory";
+pub async fn run(args: &Args, ctx: &Ctx, backend: Backend, report: &mut Report) -> Result<()> {
+    let s = &backend.label("memory");
+    let confab = backend != Backend::NodeRelay;
     let c = args.idle;
     let limit = Duration::from_secs(args.timeout_secs);
-    let nodes = nodes::start(ctx, Backend::Sqlite, c + 16).await?;
+    let nodes = nodes::start(ctx, backend, c + 16).await?;
     let server = &nodes.servers[0];
     let rss_start = server.rss_kib()?;
     let setup_deadline = Instant::now() + limit;
@@ -61,41 +66,55 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
     let rss_before = server.rss_kib()?;
 
     let cpu_before = server.cpu_secs()?;
-    let frames_before = metric(&server.metrics().await?, "confab_frames_out_total")?;
+    let frames = || async {
+        match confab {
+            true => metric(&server.metrics().await?, "confab_frames_out_total").context("frames"),
+            false => Ok(0.0),
+        }
+    };
+    let frames_before = frames().await?;
     let connecting = Instant::now();
     let ready = Arc::new(AtomicUsize::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
     let drain_deadline = Instant::now() + 3 * limit;
     let handles = nodes::connect_spread(ctx, &nodes, &tokens, setup_deadline, |_, ws| {
-        tokio::spawn(drain(
-            ws,
-            marker.clone(),
-            ready.clone(),
-            stop_rx.clone(),
-            drain_deadline,
-        ))
+        tokio::spawn(drain(ws, ready.clone(), stop_rx.clone(), drain_deadline))
     })
     .await?;
-    let marker_ws = ws_connect(&server.ws_url(), &marker_token, setup_deadline)
+    let mut marker_ws = ws_connect(&server.ws_url(), &marker_token, setup_deadline)
         .await
         .context("marker socket")?;
+    let said = ClientMsg::Send {
+        room: RoomId::lobby(),
+        text: MessageText::parse(MARKER)?,
+        client_id: None,
+    };
+    futures_util::SinkExt::send(&mut marker_ws, WsMessage::Text(said.to_json()))
+        .await
+        .context("marker message")?;
     wait_count(
         &ready,
         c,
         setup_deadline,
-        "idle sockets saw the last one come online",
+        "idle sockets saw the marker's message",
     )
     .await?;
     let connected_in = connecting.elapsed();
     sleep(Duration::from_millis(500)).await;
     let connect_cpu = server.cpu_secs()? - cpu_before;
-    let connect_frames =
-        metric(&server.metrics().await?, "confab_frames_out_total")? - frames_before;
+    let connect_frames = frames().await? - frames_before;
     let rss_open = server.rss_kib()?;
-    let open = metric(
-        &server.metrics().await?,
-        "confab_connections{transport=\"websocket\"}",
-    )?;
+    let open_now = || async {
+        match confab {
+            true => metric(
+                &server.metrics().await?,
+                "confab_connections{transport=\"websocket\"}",
+            )
+            .context("open sockets"),
+            false => Ok(0.0),
+        }
+    };
+    let open = open_now().await?;
 
     let _ = stop_tx.send(true);
     let mut closed_early = 0;
@@ -113,8 +132,7 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
     drop(marker_ws);
     let close_deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let text = server.metrics().await?;
-        let still = metric(&text, "confab_connections{transport=\"websocket\"}")?;
+        let still = open_now().await?;
         if still == 0.0 || Instant::now() >= close_deadline {
             break;
         }
@@ -125,62 +143,81 @@ pub async fn run(args: &Args, ctx: &Ctx, report: &mut Report) -> Result<()> {
 
     let sockets_open = c + 1;
     let per_conn = rss_open.saturating_sub(rss_before) as f64 / sockets_open as f64;
-    report.row(S, "idle sockets (+1 marker)", format!("{c} + 1"));
-    report.row(S, "server says open (websocket)", format!("{open:.0}"));
-    report.row(S, "RSS at start", format!("{rss_start} KiB"));
+    report.row(s, "idle sockets (+1 marker)", format!("{c} + 1"));
+    if confab {
+        report.row(s, "server says open (websocket)", format!("{open:.0}"));
+    }
+    report.row(s, "RSS at start", format!("{rss_start} KiB"));
     report.row(
-        S,
+        s,
         "RSS after logins, no sockets",
         format!("{rss_before} KiB"),
     );
-    report.row(S, "RSS with sockets open", format!("{rss_open} KiB"));
-    report.row(S, "RSS per socket", format!("{per_conn:.1} KiB"));
-    let metrics = server.metrics().await?;
-    for (task, name) in [
-        ("reader", "confab_socket_reader_future_bytes"),
-        ("writer", "confab_socket_writer_future_bytes"),
-    ] {
-        let bytes = metric(&metrics, name)?;
-        report.row(
-            S,
-            format!("socket {task} future (size_of_val)"),
-            format!("{bytes:.0} B"),
-        );
+    report.row(s, "RSS with sockets open", format!("{rss_open} KiB"));
+    report.row(s, "RSS per socket", format!("{per_conn:.1} KiB"));
+    report.figure(
+        &format!("RSS per idle socket at {c} (KiB)"),
+        "≤ 4",
+        backend,
+        per_conn,
+    );
+    if confab {
+        let metrics = server.metrics().await?;
+        for (task, name) in [
+            ("reader", "confab_socket_reader_future_bytes"),
+            ("writer", "confab_socket_writer_future_bytes"),
+        ] {
+            let bytes = metric(&metrics, name)?;
+            report.row(
+                s,
+                format!("socket {task} future (size_of_val)"),
+                format!("{bytes:.0} B"),
+            );
+        }
     }
-    report.row(S, "RSS after all closed", format!("{rss_closed} KiB"));
+    report.row(s, "RSS after all closed", format!("{rss_closed} KiB"));
     report.row(
-        S,
+        s,
         "connect all into lobby: wall / server CPU",
         format!("{connected_in:.2?} / {connect_cpu:.2} s"),
     );
+    report.figure(
+        &format!("connect {c} into one room: server CPU (s)"),
+        "≤ 2 (5,000)",
+        backend,
+        connect_cpu,
+    );
     report.row(
-        S,
+        s,
         "server CPU per connection",
         format!("{:.0} µs", connect_cpu * 1e6 / sockets_open as f64),
     );
     report.row(
-        S,
+        s,
         "frames sent while connecting",
         format!("{connect_frames:.0}"),
     );
-    report.check(S, "sockets closed by the server early", closed_early);
+    report.check(s, "sockets closed by the server early", closed_early);
+    if !confab {
+        return Ok(());
+    }
     match bare_floor(ctx, c + 1, limit).await {
         Ok(floor) => {
             report.row(
-                S,
+                s,
                 "bare actix-ws server: RSS per socket",
                 format!("{floor:.1} KiB"),
             );
             report.row(
-                S,
+                s,
                 "Confab's own cost above that floor",
                 format!("{:.1} KiB", per_conn - floor),
             );
         }
-        Err(e) => report.errors.push(format!("{S}: bare actix-ws floor: {e}")),
+        Err(e) => report.errors.push(format!("{s}: bare actix-ws floor: {e}")),
     }
     if let Some(why) = first_close {
-        report.row(S, "first early close", why);
+        report.row(s, "first early close", why);
     }
     Ok(())
 }
@@ -192,10 +229,14 @@ async fn bare_floor(ctx: &Ctx, count: usize, limit: Duration) -> Result<f64> {
     use std::io::BufRead as _;
     let bin = ctx.bin.with_file_name("examples").join("bare_ws");
     let port = confab_testkit::free_port().context("free port")?;
-    let mut child = std::process::Command::new(&bin)
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+    let start = async {
+        std::process::Command::new(&bin)
+            .arg(format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+    };
+    let mut child = nodes::pinned(ctx, start)
+        .await?
         .map(Killed)
         .context("start bare_ws (build it: cargo build --release --examples)")?;
     // The first line says it is bound.

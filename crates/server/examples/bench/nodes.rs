@@ -19,9 +19,17 @@ pub struct Ctx {
     pub bin: PathBuf,
     pub http: reqwest::Client,
     pub server_log: String,
+    /// Extra arguments for every Confab server.
+    pub server_args: Vec<String>,
     pub concurrency: usize,
     /// Base URL of the PostgreSQL server; each run makes a fresh database.
     pub pg_url: String,
+    /// The Node `ws` relay script (`bench/node_relay/relay.js`).
+    pub relay: PathBuf,
+    /// The CPUs every server is pinned to (`taskset -c` syntax), if any...
+    pub server_cpus: Option<String>,
+    /// ... and the ones the bench keeps for itself then.
+    pub bench_cpus: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +40,18 @@ pub enum Backend {
     Postgres,
     /// Three nodes on one fresh PostgreSQL database and a private Redis.
     Cluster,
+    /// The Node.js `ws` relay beside the benchmark: no storage at all.
+    NodeRelay,
+}
+
+impl Backend {
+    /// How the report names a scenario run on this backend.
+    pub fn label(self, scenario: &str) -> String {
+        match self {
+            Backend::NodeRelay => format!("{scenario} (node ws)"),
+            _ => scenario.to_owned(),
+        }
+    }
 }
 
 /// Running nodes; dropping it kills them (and the private Redis).
@@ -48,6 +68,15 @@ impl Nodes {
     /// Client `i`'s node: clients are dealt round-robin.
     pub fn of(&self, i: usize) -> &ServerProcess {
         &self.servers[i % self.servers.len()]
+    }
+
+    /// The CPU time every node has used so far, in seconds.
+    pub fn cpu_secs(&self) -> Result<f64> {
+        let mut sum = 0.0;
+        for s in &self.servers {
+            sum += s.cpu_secs()?;
+        }
+        Ok(sum)
     }
 
     /// The sum of a metric over every node.
@@ -128,8 +157,12 @@ pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Resul
     ]
     .map(String::from)
     .to_vec();
+    common.extend(ctx.server_args.iter().cloned());
+    if backend == Backend::NodeRelay {
+        return start_relay(ctx).await;
+    }
     let (count, redis) = match backend {
-        Backend::Sqlite => (1, None),
+        Backend::Sqlite | Backend::NodeRelay => (1, None),
         Backend::Postgres | Backend::Cluster => {
             let base = ctx.pg_url.clone();
             let db = catching("PostgreSQL", async move { fresh_database(&base).await }).await?;
@@ -151,9 +184,12 @@ pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Resul
     let mut servers = Vec::with_capacity(count);
     // One after the other: the first one runs the migrations.
     for n in 1..=count {
-        let server = ServerProcess::start(&ctx.bin, &common, &ctx.server_log)
-            .await
-            .context(format!("node {n}"))?;
+        let server = pinned(
+            ctx,
+            ServerProcess::start(&ctx.bin, &common, &ctx.server_log),
+        )
+        .await?
+        .context(format!("node {n}"))?;
         println!(
             "  node {n}: confab --listen {} --data-dir <temp> {}",
             server.addr,
@@ -165,6 +201,64 @@ pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Resul
         servers,
         _redis: redis,
     })
+}
+
+/// Starts the Node relay (its `ws` package installed by `npm ci` in its
+/// directory).
+async fn start_relay(ctx: &Ctx) -> Result<Nodes> {
+    let dir = ctx.relay.parent().unwrap_or(std::path::Path::new("."));
+    if !dir.join("node_modules/ws").is_dir() {
+        return Err(BenchError(format!(
+            "the Node relay has no ws package: run npm ci --prefix {}",
+            dir.display()
+        )));
+    }
+    let server = pinned(
+        ctx,
+        ServerProcess::start(&ctx.relay, Vec::<String>::new(), ""),
+    )
+    .await?
+    .context("node relay")?;
+    println!(
+        "  node relay: {} --listen {}",
+        ctx.relay.display(),
+        server.addr
+    );
+    Ok(Nodes {
+        servers: vec![server],
+        _redis: None,
+    })
+}
+
+/// Runs `start` (which starts a server child) with the bench on the
+/// server CPUs, so that the child inherits them from its first instruction:
+/// it sizes its thread pools by the CPUs it may use (actix starts one
+/// worker per CPU), as it would on a machine of that size. The server and
+/// the load generator then never share a core.
+pub async fn pinned<T>(ctx: &Ctx, start: impl std::future::Future<Output = T>) -> Result<T> {
+    let Some(cpus) = &ctx.server_cpus else {
+        return Ok(start.await);
+    };
+    let me = std::process::id();
+    taskset(cpus, me)?;
+    let started = start.await;
+    taskset(&ctx.bench_cpus, me)?;
+    Ok(started)
+}
+
+/// `taskset -a -p -c cpus pid`.
+pub fn taskset(cpus: &str, pid: u32) -> Result<()> {
+    let out = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .output()
+        .context("taskset (Debian package util-linux)")?;
+    if !out.status.success() {
+        return Err(BenchError(format!(
+            "taskset -c {cpus} {pid}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
 }
 
 /// Logs `names[i]` in at client `i`'s node; tokens in the same order.

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::time::{sleep, Instant};
 
+use crate::nodes::Backend;
+
 /// Why a scenario could not run (network, server or setup trouble).
 #[derive(Debug)]
 pub struct BenchError(pub String);
@@ -40,9 +42,19 @@ impl<T, E: Display> Context<T> for Result<T, E> {
     }
 }
 
+/// One headline figure of the summary: the target and what Confab and the
+/// Node `ws` relay each reached in this run.
+struct Figure {
+    what: String,
+    target: String,
+    confab: Option<f64>,
+    node: Option<f64>,
+}
+
 #[derive(Default)]
 pub struct Report {
     rows: Vec<(String, String, String)>,
+    figures: Vec<Figure>,
     /// Failed correctness checks, each a sentence.
     pub violations: Vec<String>,
     /// Scenarios that could not run.
@@ -53,6 +65,29 @@ impl Report {
     pub fn row(&mut self, scenario: &str, what: impl Into<String>, value: impl Display) {
         self.rows
             .push((scenario.to_owned(), what.into(), value.to_string()));
+    }
+
+    /// A headline figure (`what` names its unit), measured on `backend`;
+    /// the summary puts Confab's and the Node relay's side by side.
+    pub fn figure(&mut self, what: &str, target: &str, backend: Backend, value: f64) {
+        let i = match self.figures.iter().position(|f| f.what == what) {
+            Some(i) => i,
+            None => {
+                self.figures.push(Figure {
+                    what: what.to_owned(),
+                    target: target.to_owned(),
+                    confab: None,
+                    node: None,
+                });
+                self.figures.len() - 1
+            }
+        };
+        let slot = match backend {
+            Backend::NodeRelay => &mut self.figures[i].node,
+            _ => &mut self.figures[i].confab,
+        };
+        // The first Confab figure of a kind wins (SQLite before pg, cluster).
+        slot.get_or_insert(value);
     }
 
     /// A correctness count: shown always, a violation unless zero.
@@ -88,6 +123,7 @@ impl Report {
             println!("{name:<sw$} {what:<width$} {value}");
         }
         println!();
+        self.print_summary();
         for e in &self.errors {
             println!("ERROR      {e}");
         }
@@ -97,6 +133,48 @@ impl Report {
         if self.errors.is_empty() && self.violations.is_empty() {
             println!("all correctness checks passed");
         }
+    }
+}
+
+impl Report {
+    fn print_summary(&self) {
+        if self.figures.is_empty() {
+            return;
+        }
+        let width = self
+            .figures
+            .iter()
+            .map(|f| f.what.chars().count())
+            .max()
+            .unwrap_or(0);
+        let num = |v: Option<f64>| match v {
+            Some(v) if v >= 100.0 => format!("{v:.0}"),
+            Some(v) => format!("{v:.2}"),
+            None => "-".into(),
+        };
+        println!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}  {:>12}",
+            "summary", "target", "Confab", "Node ws", "Confab/Node"
+        );
+        println!(
+            "{:-<width$}  {:->10}  {:->10}  {:->10}  {:->12}",
+            "", "", "", "", ""
+        );
+        for f in &self.figures {
+            let ratio = match (f.confab, f.node) {
+                (Some(c), Some(n)) if n > 0.0 => format!("{:.2}", c / n),
+                _ => "-".into(),
+            };
+            println!(
+                "{:<width$}  {:>10}  {:>10}  {:>10}  {:>12}",
+                f.what,
+                f.target,
+                num(f.confab),
+                num(f.node),
+                ratio
+            );
+        }
+        println!();
     }
 }
 
