@@ -44,6 +44,12 @@ pub struct Settings {
     /// Per-connection outgoing queue limits.
     pub outbox_frames: usize,
     pub outbox_bytes: usize,
+    /// Milliseconds a room's broadcast (message, presence, typing) may wait
+    /// in a socket's outbox for the next one, so that a busy room costs one
+    /// write per socket per tick instead of one per message. Answers to the
+    /// socket itself (ack, error, joined, history) never wait, and take
+    /// what waits along. 0 = write each frame at once.
+    pub write_delay_ms: u64,
     /// Kernel send buffer per accepted socket in bytes (0 = OS default). A
     /// bounded one keeps a stalled client from hiding megabytes in the
     /// kernel before its outbox shows it is not reading.
@@ -93,6 +99,7 @@ impl Default for Settings {
             outbox_frames: 1024,
             outbox_bytes: 512 * 1024,
             socket_send_buffer: 128 * 1024,
+            write_delay_ms: 10,
             secure_cookie: false,
             max_connections_per_user: 20,
             max_connections_per_ip: 1000,
@@ -119,6 +126,11 @@ impl Settings {
     /// Time between server pings (at least 10 ms).
     pub fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+
+    /// How long a broadcast may wait for company in an outbox.
+    pub fn write_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.write_delay_ms)
     }
 
     /// Silence after which a socket is dropped (at least 10 ms).
@@ -210,6 +222,10 @@ pub struct Cli {
     /// Bytes queued per connection before it is closed (1013) [default: 524288].
     #[arg(long, env = "CONFAB_OUTBOX_BYTES")]
     pub outbox_bytes: Option<usize>,
+    /// Milliseconds a broadcast may wait for the next one before it is
+    /// written, 0 = at once [default: 10].
+    #[arg(long, env = "CONFAB_WRITE_DELAY_MS")]
+    pub write_delay_ms: Option<u64>,
     /// Kernel send buffer per socket in bytes, 0 = OS default [default: 131072].
     #[arg(long, env = "CONFAB_SOCKET_SEND_BUFFER")]
     pub socket_send_buffer: Option<usize>,
@@ -289,6 +305,7 @@ impl Cli {
             outbox_frames,
             outbox_bytes,
             socket_send_buffer,
+            write_delay_ms,
             secure_cookie,
             max_connections_per_user,
             max_connections_per_ip,

@@ -54,6 +54,8 @@ pub struct SocketContext {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     pub heartbeat: Duration,
+    /// How long a broadcast may wait for company ([`write_out`]).
+    pub write_delay: Duration,
     pub client_timeout: Duration,
     pub limiter: RateLimiter,
     /// The TCP connection, to end it right after the close handshake.
@@ -105,17 +107,29 @@ enum Written {
 /// The writer: the outbox to the wire, until the outbox closes or the
 /// client is gone. A write the client does not take blocks only this task;
 /// an overflow behind it abandons the write.
-async fn write_out(mut session: Session, mut outbox: OutboxReceiver) -> Written {
+///
+/// A broadcast lingers up to `delay` for the ones after it, then everything
+/// queued goes out together: actix writes what this task hands it before
+/// it yields in one syscall, so a busy room costs a write per socket per
+/// `delay`, not per message. An answer to this socket never waits.
+async fn write_out(mut session: Session, mut outbox: OutboxReceiver, delay: Duration) -> Written {
     loop {
-        match outbox.next().await {
-            Next::Send(frame) => {
-                tokio::select! {
-                    sent = send_text(&mut session, frame.json) => if sent.is_err() { return Written::Ended(Ending::Gone) },
-                    reason = outbox.aborted() => return Written::Ended(close_for(reason)),
-                }
-            }
+        let first = match outbox.next().await {
+            Next::Send(frame) => frame,
             Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
             Next::Close(reason) => return Written::Ended(close_for(reason)),
+        };
+        if first.can_wait() && !delay.is_zero() {
+            // Also ends when the outbox closes (handled just below).
+            outbox.linger(Instant::now() + delay).await;
+        }
+        let mut next = Some(first);
+        while let Some(frame) = next {
+            tokio::select! {
+                sent = send_text(&mut session, frame.json) => if sent.is_err() { return Written::Ended(Ending::Gone) },
+                reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+            }
+            next = outbox.try_next();
         }
     }
 }
@@ -167,7 +181,7 @@ pub async fn run(
     ctx.metrics.connections_total.fetch_add(1, Relaxed);
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
-    let writer = write_out(session.clone(), outbox);
+    let writer = write_out(session.clone(), outbox, ctx.write_delay);
     ctx.metrics
         .socket_writer_bytes
         .store(future_bytes(&writer), Relaxed);

@@ -42,6 +42,7 @@ pub async fn upgrade(
         store: state.store.clone(),
         metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),
+        write_delay: settings.write_delay(),
         client_timeout: settings.client_timeout(),
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
         peer,

@@ -27,3 +27,4 @@ mod shutdown;
 mod uploads;
 mod uploads_limits;
 mod uploads_privacy;
+mod write_delay;

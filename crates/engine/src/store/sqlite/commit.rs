@@ -1,21 +1,19 @@
 //! SQLite's side of [`Store::commit`](crate::store::Store::commit): one
-//! `BEGIN IMMEDIATE` transaction per batch. SQLite has a single writer, so
-//! the transaction itself serializes room counters and the global `pos`.
-//! Counters are therefore read once per batch and written back once at its
-//! end (the global one, and each room's), and a sender's membership is
-//! checked once per room and batch. Runs of posts are stored a few
-//! statements at a time (`posts`).
+//! `BEGIN IMMEDIATE` transaction per batch, run on the writer thread
+//! ([`super::writer`]). SQLite has a single writer, so the transaction
+//! itself serializes room counters and the global `pos`. Counters are
+//! therefore read once per batch and written back once at its end (the
+//! global one, and each room's), and a sender's membership is checked once
+//! per room and batch. Posts are in [`super::posts`].
 
 use std::collections::HashMap;
 
 use confab_shared::{RoomId, User};
-use sqlx::{Sqlite, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::posts::{cut, placeholders, store_posts};
+use super::posts::{store_post, Seen};
 use super::rows::now_millis;
-use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult, Write};
-
-pub(super) type Tx = Transaction<'static, Sqlite>;
+use crate::store::{LogBody, LogEntry, Outcome, Refusal, StoreResult, Write};
 
 /// What this batch knows of the database so far.
 #[derive(Default)]
@@ -27,21 +25,21 @@ pub(super) struct Cache {
 }
 
 impl Cache {
-    pub(super) async fn room_seq(&mut self, tx: &mut Tx, room: &str) -> StoreResult<Option<i64>> {
+    pub(super) fn room_seq(&mut self, tx: &Transaction, room: &str) -> StoreResult<Option<i64>> {
         if let Some((seq, _)) = self.rooms.get(room) {
             return Ok(*seq);
         }
-        let seq: Option<i64> = sqlx::query_scalar("SELECT latest_seq FROM rooms WHERE name = ?")
-            .bind(room)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let seq: Option<i64> = tx
+            .prepare_cached("SELECT latest_seq FROM rooms WHERE name = ?1")?
+            .query_row([room], |row| row.get(0))
+            .optional()?;
         self.rooms.insert(room.to_owned(), (seq, false));
         Ok(seq)
     }
 
-    pub(super) async fn is_member(
+    pub(super) fn is_member(
         &mut self,
-        tx: &mut Tx,
+        tx: &Transaction,
         room: &str,
         user_id: &str,
     ) -> StoreResult<bool> {
@@ -49,110 +47,79 @@ impl Cache {
         if let Some(member) = self.members.get(&key) {
             return Ok(*member);
         }
-        let member = sqlx::query("SELECT 1 FROM memberships WHERE room = ? AND user_id = ?")
-            .bind(room)
-            .bind(user_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
+        let member = tx
+            .prepare_cached("SELECT 1 FROM memberships WHERE room = ?1 AND user_id = ?2")?
+            .exists(params![room, user_id])?;
         self.members.insert(key, member);
         Ok(member)
     }
 
     /// Writes a room's moved counter back and forgets what a membership
     /// change is about to alter.
-    async fn settle(&mut self, tx: &mut Tx, room: &str, user_id: &str) -> StoreResult<()> {
+    fn settle(&mut self, tx: &Transaction, room: &str, user_id: &str) -> StoreResult<()> {
         if let Some((Some(seq), true)) = self.rooms.remove(room) {
-            write_seq(tx, room, seq).await?;
+            write_seq(tx, room, seq)?;
         }
         self.members.remove(&(room.to_owned(), user_id.to_owned()));
         Ok(())
     }
 
-    /// Writes every moved counter back, many rooms to a statement.
-    async fn flush(self, tx: &mut Tx) -> StoreResult<()> {
-        let moved: Vec<(String, i64)> = self
-            .rooms
-            .into_iter()
-            .filter_map(|(room, (seq, moved))| Some((room, seq.filter(|_| moved)?)))
-            .collect();
-        for piece in cut(&moved) {
-            let sql = moved_counters_sql(piece.len());
-            let mut query = sqlx::query(&sql);
-            for (room, seq) in piece {
-                query = query.bind(room).bind(*seq);
+    /// Writes every moved counter back.
+    fn flush(self, tx: &Transaction) -> StoreResult<()> {
+        for (room, (seq, moved)) in self.rooms {
+            if let (Some(seq), true) = (seq, moved) {
+                write_seq(tx, &room, seq)?;
             }
-            query.execute(&mut **tx).await?;
         }
         Ok(())
     }
 }
 
-/// Sets the counters of `size` (room, seq) pairs.
-pub(super) fn moved_counters_sql(size: usize) -> String {
-    format!(
-        "WITH moved(name, seq) AS (VALUES {}) \
-         UPDATE rooms SET latest_seq = (SELECT seq FROM moved WHERE moved.name = rooms.name) \
-         WHERE name IN (SELECT name FROM moved)",
-        placeholders(size, 2)
-    )
-}
-
-async fn write_seq(tx: &mut Tx, room: &str, seq: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE rooms SET latest_seq = ? WHERE name = ?")
-        .bind(seq)
-        .bind(room)
-        .execute(&mut **tx)
-        .await?;
+fn write_seq(tx: &Transaction, room: &str, seq: i64) -> StoreResult<()> {
+    tx.prepare_cached("UPDATE rooms SET latest_seq = ?1 WHERE name = ?2")?
+        .execute(params![seq, room])?;
     Ok(())
 }
 
-pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
-    let start: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'pos'")
-        .fetch_one(&mut *tx)
-        .await?;
+/// Commits `batch` in one transaction; one outcome per write. On an error
+/// nothing of the batch is stored (the transaction rolls back when dropped).
+pub(super) fn commit(conn: &mut Connection, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let start: i64 = tx
+        .prepare_cached("SELECT value FROM counters WHERE name = 'pos'")?
+        .query_row([], |row| row.get(0))?;
     let mut pos = start;
     let mut cache = Cache::default();
+    let mut seen = Seen::default();
     let mut out = Vec::with_capacity(batch.len());
-    let mut posts: Vec<&NewMessage> = Vec::new();
-    for (i, write) in batch.iter().enumerate() {
+    for write in batch {
         let outcome = match write {
-            // Consecutive posts are stored together (see `posts`).
-            Write::Post(new) => {
-                posts.push(new);
-                if !matches!(batch.get(i + 1), Some(Write::Post(_))) {
-                    let run = std::mem::take(&mut posts);
-                    out.extend(store_posts(&mut tx, &mut cache, &run, &mut pos).await?);
-                }
-                continue;
-            }
+            Write::Post(new) => store_post(&tx, &mut cache, &mut seen, new, &mut pos)?,
             Write::Join {
                 room,
                 user,
                 max_created,
             } => {
-                cache.settle(&mut tx, &room.to_string(), &user.id).await?;
-                if ensure_room(&mut tx, room, user, *max_created).await? {
-                    membership(&mut tx, room, user, true, &mut pos).await?
+                cache.settle(&tx, &room.to_string(), &user.id)?;
+                if ensure_room(&tx, room, user, *max_created)? {
+                    membership(&tx, room, user, true, &mut pos)?
                 } else {
                     Outcome::Refused(Refusal::TooManyRooms)
                 }
             }
             Write::Leave { room, user } => {
-                cache.settle(&mut tx, &room.to_string(), &user.id).await?;
-                membership(&mut tx, room, user, false, &mut pos).await?
+                cache.settle(&tx, &room.to_string(), &user.id)?;
+                membership(&tx, room, user, false, &mut pos)?
             }
         };
         out.push(outcome);
     }
-    cache.flush(&mut tx).await?;
+    cache.flush(&tx)?;
     if pos != start {
-        sqlx::query("UPDATE counters SET value = ? WHERE name = 'pos'")
-            .bind(pos)
-            .execute(&mut *tx)
-            .await?;
+        tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'pos'")?
+            .execute([pos])?;
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(out)
 }
 
@@ -160,96 +127,83 @@ pub(super) async fn commit(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outco
 /// conversation as nobody's). False, with nothing created, when that would
 /// pass `max_created` rooms of theirs. SQLite has one writer, so the count
 /// cannot change before the transaction commits.
-async fn ensure_room(
-    tx: &mut Tx,
+fn ensure_room(
+    tx: &Transaction,
     room_id: &RoomId,
     user: &User,
     max_created: u32,
 ) -> StoreResult<bool> {
     let room = room_id.to_string();
-    let exists = sqlx::query("SELECT 1 FROM rooms WHERE name = ?")
-        .bind(&room)
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_some();
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM rooms WHERE name = ?1")?
+        .exists([&room])?;
     if exists {
         return Ok(true);
     }
     let counted = !room_id.is_direct();
     if counted && max_created > 0 {
-        let created: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE created_by = ?")
-            .bind(&user.id)
-            .fetch_one(&mut **tx)
-            .await?;
+        let created: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM rooms WHERE created_by = ?1")?
+            .query_row([&user.id], |row| row.get(0))?;
         if created >= i64::from(max_created) {
             return Ok(false);
         }
     }
-    sqlx::query("INSERT INTO rooms (name, latest_seq, created_at, created_by) VALUES (?, 0, ?, ?)")
-        .bind(&room)
-        .bind(now_millis())
-        .bind(counted.then_some(user.id.as_str()))
-        .execute(&mut **tx)
-        .await?;
+    tx.prepare_cached(
+        "INSERT INTO rooms (name, latest_seq, created_at, created_by) VALUES (?1, 0, ?2, ?3)",
+    )?
+    .execute(params![
+        room,
+        now_millis(),
+        counted.then_some(user.id.as_str())
+    ])?;
     Ok(true)
 }
 
-async fn membership(
-    tx: &mut Tx,
+fn membership(
+    tx: &Transaction,
     room_id: &RoomId,
     user: &User,
     join: bool,
     pos: &mut i64,
 ) -> StoreResult<Outcome> {
     let room = room_id.to_string();
-    let now = now_millis();
     let changed = if join {
         // The room exists (`ensure_room`). A new member starts with
         // everything already there marked as read.
-        sqlx::query(
+        tx.prepare_cached(
             "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
-             SELECT name, ?, latest_seq, ? FROM rooms WHERE name = ? \
+             SELECT name, ?1, latest_seq, ?2 FROM rooms WHERE name = ?3 \
              ON CONFLICT(room, user_id) DO NOTHING",
-        )
-        .bind(&user.id)
-        .bind(now)
-        .bind(&room)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
+        )?
+        .execute(params![user.id, now_millis(), room])?
     } else {
-        sqlx::query("DELETE FROM memberships WHERE room = ? AND user_id = ?")
-            .bind(&room)
-            .bind(&user.id)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()
+        tx.prepare_cached("DELETE FROM memberships WHERE room = ?1 AND user_id = ?2")?
+            .execute(params![room, user.id])?
     };
     if changed == 0 {
         return Ok(Outcome::Unchanged);
     }
     // The room's count moves with the membership, in the same transaction.
-    let members: i64 = sqlx::query_scalar(
-        "UPDATE rooms SET members = members + ? WHERE name = ? RETURNING members",
-    )
-    .bind(if join { 1 } else { -1 })
-    .bind(&room)
-    .fetch_one(&mut **tx)
-    .await?;
+    let members: i64 = tx
+        .prepare_cached(
+            "UPDATE rooms SET members = members + ?1 WHERE name = ?2 RETURNING members",
+        )?
+        .query_row(params![if join { 1 } else { -1 }, room], |row| row.get(0))?;
     *pos += 1;
-    sqlx::query(
+    tx.prepare_cached(
         "INSERT INTO member_events (pos, room, user_id, user_name, user_color, joined, members) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(*pos)
-    .bind(&room)
-    .bind(&user.id)
-    .bind(user.name.as_str())
-    .bind(user.color.as_str())
-    .bind(join)
-    .bind(members)
-    .execute(&mut **tx)
-    .await?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        *pos,
+        room,
+        user.id,
+        user.name.as_str(),
+        user.color.as_str(),
+        join,
+        members
+    ])?;
     Ok(Outcome::Logged(LogEntry {
         pos: *pos,
         room: room_id.clone(),

@@ -21,6 +21,7 @@ mod posts;
 mod rows;
 mod sessions;
 mod uploads;
+mod writer;
 
 use self::rows::{
     corrupt, is_unique_violation, member_event_from_row, message_from_row, messages_from_rows,
@@ -42,6 +43,8 @@ const UNUSED_ROOM: &str = "r.name <> 'lobby' AND r.latest_seq = 0 \
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Commits the batches ([`Store::commit`]).
+    writer: writer::WriterThread,
 }
 
 impl SqliteStore {
@@ -60,7 +63,8 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         names::backfill_names(&pool).await?;
-        Ok(Self { pool })
+        let writer = writer::WriterThread::start(options_path(url)?.as_path())?;
+        Ok(Self { pool, writer })
     }
 
     /// Starts a write transaction that takes the write lock at once, so it
@@ -68,6 +72,20 @@ impl SqliteStore {
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// The database file `url` names (the writer thread opens it too, so an
+/// in-memory database cannot be a store).
+fn options_path(url: &str) -> StoreResult<std::path::PathBuf> {
+    let path = SqliteConnectOptions::from_str(url)?
+        .get_filename()
+        .to_owned();
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return Err(StoreError::Corrupt(format!(
+            "{url}: the SQLite store needs a database file"
+        )));
+    }
+    Ok(path)
 }
 
 #[async_trait]
@@ -303,7 +321,7 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
-        commit::commit(self.write_tx().await?, batch).await
+        self.writer.commit(batch.to_vec()).await
     }
 
     async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {

@@ -46,6 +46,16 @@ impl Frame {
     fn weight(&self) -> usize {
         self.json.len()
     }
+
+    /// Whether the frame may wait for company (see
+    /// [`OutboxReceiver::linger`]): a room's broadcast may, an answer to
+    /// this connection (ack, error, joined, history, welcome) may not.
+    pub fn can_wait(&self) -> bool {
+        matches!(
+            self.kind,
+            "message" | "presence" | "typing" | "notification"
+        )
+    }
 }
 
 /// Why a connection is being closed by the server.
@@ -85,6 +95,8 @@ pub struct Closed;
 
 struct State {
     frames: VecDeque<Frame>,
+    /// Queued frames that may not wait ([`Frame::can_wait`]).
+    urgent: usize,
     bytes: usize,
     closing: Option<CloseReason>,
     /// Answers the writer still owes this connection (live [`Ticket`]s).
@@ -121,6 +133,7 @@ impl Inner {
             state.closing = Some(reason);
             if !reason.drains() {
                 state.frames.clear();
+                state.urgent = 0;
                 self.count_bytes(-(state.bytes as i64));
                 state.bytes = 0;
             }
@@ -150,6 +163,16 @@ pub struct OutboxReceiver {
     close_rx: watch::Receiver<Option<CloseReason>>,
 }
 
+impl Inner {
+    fn pop(&self, state: &mut State) -> Option<Frame> {
+        let frame = state.frames.pop_front()?;
+        state.bytes -= frame.weight();
+        state.urgent = state.urgent.saturating_sub(usize::from(!frame.can_wait()));
+        self.count_bytes(-(frame.weight() as i64));
+        Some(frame)
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         let state = self.lock();
@@ -173,6 +196,7 @@ pub fn outbox_counted(
     let inner = Arc::new(Inner {
         state: Mutex::new(State {
             frames: VecDeque::new(),
+            urgent: 0,
             bytes: 0,
             closing: None,
             owed: 0,
@@ -209,10 +233,18 @@ impl Outbox {
             return Err(Closed);
         }
         state.bytes += weight;
+        // Only a frame the receiver may be waiting for wakes it: the first
+        // of a queue (it waits only on an empty one) or one that may not
+        // wait (it may be lingering). A busy room therefore wakes a
+        // socket's writer once per tick, not once per message.
+        let wake = state.frames.is_empty() || !frame.can_wait();
+        state.urgent += usize::from(!frame.can_wait());
         state.frames.push_back(frame);
         self.inner.count_bytes(weight as i64);
         drop(state);
-        self.inner.ready.notify_one();
+        if wake {
+            self.inner.ready.notify_one();
+        }
         Ok(())
     }
 
@@ -289,9 +321,7 @@ impl OutboxReceiver {
                 if let Some(reason) = state.closing.filter(|reason| !reason.drains()) {
                     return Next::Close(reason);
                 }
-                if let Some(frame) = state.frames.pop_front() {
-                    state.bytes -= frame.weight();
-                    self.inner.count_bytes(-(frame.weight() as i64));
+                if let Some(frame) = self.inner.pop(&mut state) {
                     return Next::Send(frame);
                 }
                 if let Some(reason) = idle(&state) {
@@ -306,6 +336,34 @@ impl OutboxReceiver {
 
     /// Resolves once the connection must close *now* (pending frames
     /// dropped); used to abandon a write to a client that stopped reading.
+    /// The next queued frame, if any, without waiting (nothing once the
+    /// outbox closes without draining).
+    pub fn try_next(&mut self) -> Option<Frame> {
+        let mut state = self.inner.lock();
+        if state.closing.is_some_and(|reason| !reason.drains()) {
+            return None;
+        }
+        self.inner.pop(&mut state)
+    }
+
+    /// Waits until `deadline`, or less: until a frame that may not wait is
+    /// queued, or the outbox closes. The writer lingers here after a
+    /// broadcast so that the next ones go out in the same write.
+    pub async fn linger(&self, deadline: tokio::time::Instant) {
+        loop {
+            {
+                let state = self.inner.lock();
+                if state.urgent > 0 || state.closing.is_some() {
+                    return;
+                }
+            }
+            let woken = tokio::time::timeout_at(deadline, self.inner.ready.notified()).await;
+            if woken.is_err() {
+                return;
+            }
+        }
+    }
+
     pub async fn aborted(&mut self) -> CloseReason {
         let reason = self
             .close_rx
@@ -322,104 +380,4 @@ impl OutboxReceiver {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use confab_shared::{ErrorCode, ServerMsg};
-
-    fn frame(text: &str) -> Frame {
-        Frame::new(&ServerMsg::error(ErrorCode::Internal, text, None))
-    }
-
-    #[tokio::test]
-    async fn delivers_in_order_then_overflows_by_frames() {
-        let (tx, mut rx) = outbox(2, 1 << 20);
-        tx.push(frame("a")).unwrap();
-        tx.push(frame("b")).unwrap();
-        assert_eq!(tx.push(frame("c")), Err(Closed));
-        // Overflow drops what was pending and closes at once.
-        assert!(matches!(
-            rx.next().await,
-            Next::Close(CloseReason::Overflow)
-        ));
-        assert_eq!(tx.push(frame("d")), Err(Closed));
-        assert_eq!(rx.aborted().await, CloseReason::Overflow);
-    }
-
-    #[tokio::test]
-    async fn counts_queued_bytes_and_each_overflow_once() {
-        let metrics = Arc::new(Metrics::default());
-        let (tx, mut rx) = outbox_counted(2, 1 << 20, Some(metrics.clone()));
-        let one = frame("a");
-        let weight = one.json.len() as i64;
-        tx.push(one).unwrap();
-        tx.push(frame("b")).unwrap();
-        assert_eq!(metrics.outbox_bytes.load(Relaxed), 2 * weight);
-        assert!(matches!(rx.next().await, Next::Send(_)));
-        assert_eq!(metrics.outbox_bytes.load(Relaxed), weight);
-        tx.push(frame("c")).unwrap();
-        for _ in 0..5 {
-            assert_eq!(tx.push(frame("d")), Err(Closed));
-        }
-        tx.close(CloseReason::Overflow);
-        assert_eq!(metrics.slow_consumers_closed.load(Relaxed), 1);
-        assert_eq!(metrics.outbox_bytes.load(Relaxed), 0);
-        // Frames left in a closing outbox are given back when it goes.
-        let (tx, rx) = outbox_counted(10, 1 << 20, Some(metrics.clone()));
-        tx.push(frame("e")).unwrap();
-        tx.close(CloseReason::Shutdown);
-        drop((tx, rx));
-        assert_eq!(metrics.outbox_bytes.load(Relaxed), 0);
-    }
-
-    #[tokio::test]
-    async fn overflows_by_bytes() {
-        let (tx, _rx) = outbox(100, 120);
-        tx.push(frame("x")).unwrap();
-        assert_eq!(tx.push(frame(&"y".repeat(100))), Err(Closed));
-    }
-
-    #[tokio::test]
-    async fn shutdown_drains_before_closing() {
-        let (tx, mut rx) = outbox(10, 1 << 20);
-        tx.push(frame("a")).unwrap();
-        tx.close(CloseReason::Shutdown);
-        assert!(matches!(rx.next().await, Next::Send(f) if f.json.contains("\"a\"")));
-        assert!(matches!(
-            rx.next().await,
-            Next::Close(CloseReason::Shutdown)
-        ));
-    }
-
-    #[tokio::test]
-    async fn shutdown_waits_for_owed_answers() {
-        let (tx, mut rx) = outbox(10, 1 << 20);
-        let owed = tx.ticket();
-        tx.close(CloseReason::Shutdown);
-        let waiter = tokio::spawn(async move {
-            let mut got = Vec::new();
-            loop {
-                match rx.drain(true).await {
-                    Next::Send(f) => got.push(f.json.to_string()),
-                    Next::Close(reason) => return (got, reason),
-                }
-            }
-        });
-        tokio::task::yield_now().await;
-        // The answer is still taken after the shutdown began.
-        tx.push(frame("ack")).unwrap();
-        drop(owed);
-        let (got, reason) = waiter.await.unwrap();
-        assert_eq!(reason, CloseReason::Shutdown);
-        assert_eq!(got.len(), 1);
-        assert!(got[0].contains("\"ack\""));
-    }
-
-    #[tokio::test]
-    async fn wakes_a_waiting_receiver() {
-        let (tx, mut rx) = outbox(10, 1 << 20);
-        let waiter = tokio::spawn(async move { matches!(rx.next().await, Next::Send(_)) });
-        tokio::task::yield_now().await;
-        tx.push(frame("late")).unwrap();
-        assert!(waiter.await.unwrap());
-    }
-}
+mod tests;
