@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use confab_engine::bus::{Broker, BusBody, BusEvent, ConnId};
 use confab_engine::store::{LogBody, LogEntry, Outcome, Refusal, Store, Write};
-use confab_shared::{ClientId, RoomId, ServerMsg};
+use confab_shared::{ClientId, RoomId, ServerMsg, ServerMsgKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -168,34 +168,39 @@ impl Writer {
                 Reply::Conn { conn, .. } => Some(*conn),
                 Reply::Wait(_) => None,
             };
-            let mut last = None;
+            let (mut last, mut last_json) = (None, None);
             for _ in 0..writes {
                 let Some(outcome) = outcomes.next() else {
                     break;
                 };
-                if let Outcome::Logged(entry) = &outcome {
-                    self.publish(entry, origin);
-                }
+                last_json = match &outcome {
+                    Outcome::Logged(entry) => self.publish(entry, origin),
+                    _ => None,
+                };
                 last = Some(outcome);
             }
             let result = last.ok_or_else(gone);
-            answer(reply, result, room.as_ref(), &self.metrics);
+            let settled = Settled {
+                result,
+                message_json: last_json,
+            };
+            answer(reply, settled, room.as_ref(), &self.metrics);
         }
     }
 
-    fn publish(&self, entry: &LogEntry, origin: Option<ConnId>) {
+    /// Publishes `entry`; for a message, its JSON (serialized once, for
+    /// its `message` frame here and its sender's `ack`).
+    fn publish(&self, entry: &LogEntry, origin: Option<ConnId>) -> Option<String> {
         // Membership changes carry no frame: each hub renders them with its
         // own view of who is online.
-        let frame = match &entry.body {
+        let (frame, message_json) = match &entry.body {
             LogBody::Message { message, .. } => {
                 self.metrics.messages_stored.fetch_add(1, Relaxed);
-                ServerMsg::Message {
-                    message: message.clone(),
-                }
-                .to_json()
-                .into()
+                // A message is strings and numbers, which serde always writes.
+                let json = serde_json::to_string(message).unwrap_or_default();
+                (ServerMsg::message_json(&json).into(), Some(json))
             }
-            LogBody::Member { .. } => bytestring::ByteString::new(),
+            LogBody::Member { .. } => (bytestring::ByteString::new(), None),
         };
         self.broker.publish(BusEvent {
             node: self.broker.node().clone(),
@@ -205,24 +210,34 @@ impl Writer {
                 origin,
             },
         });
+        message_json
     }
 
     /// Answers every job of a batch that was not committed.
     fn fail_all(&self, answers: Vec<(Reply, usize, Option<RoomId>)>, error: fn() -> AppError) {
         for (reply, _, _) in answers {
-            answer(reply, Err(error()), None, &self.metrics);
+            let settled = Settled {
+                result: Err(error()),
+                message_json: None,
+            };
+            answer(reply, settled, None, &self.metrics);
         }
     }
 }
 
+/// How a job's last write ended, and the JSON of the message it stored.
+struct Settled {
+    result: Result<Outcome, AppError>,
+    message_json: Option<String>,
+}
+
 /// Sends a job's answer: an `ack` or `error` frame to a socket, or the
 /// outcome to whoever waits.
-fn answer(
-    reply: Reply,
-    result: Result<Outcome, AppError>,
-    room: Option<&RoomId>,
-    metrics: &Metrics,
-) {
+fn answer(reply: Reply, settled: Settled, room: Option<&RoomId>, metrics: &Metrics) {
+    let Settled {
+        result,
+        message_json,
+    } = settled;
     match reply {
         // Whoever waits answers (and logs) the error.
         Reply::Wait(tx) => {
@@ -234,20 +249,27 @@ fn answer(
             owed,
             ..
         } => {
-            let msg = match result.and_then(|o| posted(o, room)) {
-                Ok(message) => ServerMsg::Ack { client_id, message },
-                Err(e) => {
+            let frame = match (result.and_then(|o| posted(o, room)), message_json) {
+                // Stored now: the ack splices the JSON the broadcast has.
+                (Ok(_), Some(json)) => Frame {
+                    kind: ServerMsgKind::Ack.into(),
+                    json: ServerMsg::ack_json(client_id.as_ref(), &json).into(),
+                    pos: None,
+                },
+                // Stored before (a duplicate).
+                (Ok(message), None) => Frame::new(&ServerMsg::Ack { client_id, message }),
+                (Err(e), _) => {
                     e.log();
-                    ServerMsg::error(
+                    Frame::new(&ServerMsg::error(
                         e.code(),
                         e.to_string(),
                         client_id.map(|c| c.as_str().to_owned()),
-                    )
+                    ))
                 }
             };
             // A full outbox closes the connection (1013); it resumes and
             // finds the message stored.
-            if outbox.push(Frame::new(&msg)).is_ok() {
+            if outbox.push(frame).is_ok() {
                 metrics.frames_out.fetch_add(1, Relaxed);
             }
             // Only now: the answer is queued before the socket may close.

@@ -91,6 +91,11 @@ pub struct DecodeError {
 /// Parses one text frame, telling apart "not JSON", "unknown type" and
 /// "a field breaks its rules" so the client gets the precise error code.
 pub fn decode(frame: &str) -> Result<ClientMsg, DecodeError> {
+    // A good frame parses straight away; only a bad one pays for the
+    // second, careful look that names what is wrong with it.
+    if let Ok(msg) = serde_json::from_str::<ClientMsg>(frame) {
+        return Ok(msg);
+    }
     let value: serde_json::Value = serde_json::from_str(frame).map_err(|e| DecodeError {
         code: ErrorCode::BadJson,
         message: format!("frame is not JSON: {e}"),

@@ -127,6 +127,23 @@ impl ServerMsg {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The `message` frame of a message whose JSON (`serde_json` of
+    /// [`Message`]) is `message_json`: what [`ServerMsg::to_json`] gives,
+    /// with the message serialized once for this frame and its `ack`.
+    pub fn message_json(message_json: &str) -> String {
+        format!(r#"{{"type":"message","message":{message_json}}}"#)
+    }
+
+    /// The `ack` frame of that message (see [`ServerMsg::message_json`]).
+    pub fn ack_json(client_id: Option<&ClientId>, message_json: &str) -> String {
+        let client_id = match client_id {
+            // A client id is a JSON string serde always writes.
+            Some(id) => serde_json::to_string(id.as_str()).unwrap_or_default(),
+            None => "null".to_owned(),
+        };
+        format!(r#"{{"type":"ack","client_id":{client_id},"message":{message_json}}}"#)
+    }
+
     /// Shorthand for an `error` frame.
     pub fn error(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Self {
         Self::Error {

@@ -383,3 +383,28 @@ fn decode_tells_errors_apart() {
         r#"{"type":"send","room":"lobby","text":"hi"}"#
     );
 }
+
+/// The writer serializes a message once for its `message` and `ack` frames:
+/// the frames it splices are exactly the ones `to_json` writes.
+#[test]
+fn spliced_message_and_ack_frames_equal_the_serialized_ones() {
+    let mut with_quotes = message();
+    with_quotes.text = "say \"hi\"\n\\ 안녕".into();
+    for m in [message(), with_quotes] {
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            ServerMsg::message_json(&json),
+            ServerMsg::Message { message: m.clone() }.to_json()
+        );
+        for client_id in [None, Some(ClientId::parse("c-\"1\"").unwrap())] {
+            assert_eq!(
+                ServerMsg::ack_json(client_id.as_ref(), &json),
+                ServerMsg::Ack {
+                    client_id: client_id.clone(),
+                    message: m.clone()
+                }
+                .to_json()
+            );
+        }
+    }
+}

@@ -192,4 +192,17 @@ proptest! {
         }
         let _ = confab_shared::mention::mentions(&raw);
     }
+
+    /// The ASCII shortcuts of `nfkc` and `caseless_key` give what the
+    /// Unicode rules give.
+    #[test]
+    fn ascii_shortcuts_follow_the_unicode_rules(raw in "[\\x00-\\x7f]{0,40}") {
+        use caseless::Caseless;
+        use confab_shared::names::rules::{caseless_key, nfkc};
+        use unicode_normalization::UnicodeNormalization;
+        prop_assert_eq!(nfkc(&raw), raw.nfkc().collect::<String>());
+        let once: String = raw.chars().default_case_fold().nfkc().collect();
+        let twice: String = once.chars().default_case_fold().nfkc().collect();
+        prop_assert_eq!(caseless_key(&raw), twice);
+    }
 }

@@ -12,6 +12,10 @@ use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCa
 /// the like become the plain letters they stand for, and a composed and a
 /// decomposed `é` are one name.
 pub fn nfkc(s: &str) -> String {
+    // ASCII is its own NFKC; most names are ASCII and skip the work.
+    if s.is_ascii() {
+        return s.to_owned();
+    }
     s.nfkc().collect()
 }
 
@@ -21,6 +25,10 @@ pub fn nfkc(s: &str) -> String {
 /// Unicode's NFKC_Casefold is built to have). Two names are the same name
 /// exactly when their keys are equal.
 pub fn caseless_key(s: &str) -> String {
+    // Folding ASCII lowercases it, and NFKC leaves it as it is.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     let once: String = s.chars().default_case_fold().nfkc().collect();
     once.chars().default_case_fold().nfkc().collect()
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use confab_shared::{RoomId, User};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::posts::{store_post, Seen};
+use super::posts::{duplicate_of, key_of, store_post, Seen};
 use super::rows::now_millis;
 use crate::store::{LogBody, LogEntry, Outcome, Refusal, StoreResult, Write};
 
@@ -20,8 +20,9 @@ use crate::store::{LogBody, LogEntry, Outcome, Refusal, StoreResult, Write};
 pub(super) struct Cache {
     /// Each room's newest seq (`None`: no such room), and whether it moved.
     pub(super) rooms: HashMap<String, (Option<i64>, bool)>,
-    /// Whether (room, user id) is a membership.
-    pub(super) members: HashMap<(String, String), bool>,
+    /// Whether (room, user id) is a membership, by room then user id (so
+    /// that a lookup borrows its keys).
+    pub(super) members: HashMap<String, HashMap<String, bool>>,
 }
 
 impl Cache {
@@ -43,14 +44,16 @@ impl Cache {
         room: &str,
         user_id: &str,
     ) -> StoreResult<bool> {
-        let key = (room.to_owned(), user_id.to_owned());
-        if let Some(member) = self.members.get(&key) {
+        if let Some(member) = self.members.get(room).and_then(|users| users.get(user_id)) {
             return Ok(*member);
         }
         let member = tx
             .prepare_cached("SELECT 1 FROM memberships WHERE room = ?1 AND user_id = ?2")?
             .exists(params![room, user_id])?;
-        self.members.insert(key, member);
+        self.members
+            .entry(room.to_owned())
+            .or_default()
+            .insert(user_id.to_owned(), member);
         Ok(member)
     }
 
@@ -60,7 +63,9 @@ impl Cache {
         if let Some((Some(seq), true)) = self.rooms.remove(room) {
             write_seq(tx, room, seq)?;
         }
-        self.members.remove(&(room.to_owned(), user_id.to_owned()));
+        if let Some(users) = self.members.get_mut(room) {
+            users.remove(user_id);
+        }
         Ok(())
     }
 
@@ -83,7 +88,7 @@ fn write_seq(tx: &Transaction, room: &str, seq: i64) -> StoreResult<()> {
 
 /// Commits `batch` in one transaction; one outcome per write. On an error
 /// nothing of the batch is stored (the transaction rolls back when dropped).
-pub(super) fn commit(conn: &mut Connection, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
+pub(super) fn commit(conn: &mut Connection, batch: Vec<Write>) -> StoreResult<Vec<Outcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let start: i64 = tx
         .prepare_cached("SELECT value FROM counters WHERE name = 'pos'")?
@@ -94,22 +99,35 @@ pub(super) fn commit(conn: &mut Connection, batch: &[Write]) -> StoreResult<Vec<
     let mut out = Vec::with_capacity(batch.len());
     for write in batch {
         let outcome = match write {
-            Write::Post(new) => store_post(&tx, &mut cache, &mut seen, new, &mut pos)?,
+            Write::Post(new) => {
+                let key = key_of(&new);
+                let first = key.as_ref().and_then(|k| seen.get(k));
+                match first.and_then(|&i| duplicate_of(&out[i])) {
+                    Some(duplicate) => duplicate,
+                    None => {
+                        let outcome = store_post(&tx, &mut cache, new, key.as_ref(), &mut pos)?;
+                        if let (Some(key), Outcome::Logged(_)) = (key, &outcome) {
+                            seen.insert(key, out.len());
+                        }
+                        outcome
+                    }
+                }
+            }
             Write::Join {
                 room,
                 user,
                 max_created,
             } => {
                 cache.settle(&tx, &room.to_string(), &user.id)?;
-                if ensure_room(&tx, room, user, *max_created)? {
-                    membership(&tx, room, user, true, &mut pos)?
+                if ensure_room(&tx, &room, &user, max_created)? {
+                    membership(&tx, &room, &user, true, &mut pos)?
                 } else {
                     Outcome::Refused(Refusal::TooManyRooms)
                 }
             }
             Write::Leave { room, user } => {
                 cache.settle(&tx, &room.to_string(), &user.id)?;
-                membership(&tx, room, user, false, &mut pos)?
+                membership(&tx, &room, &user, false, &mut pos)?
             }
         };
         out.push(outcome);

@@ -13,12 +13,36 @@ use super::rows::{corrupt, to_i64};
 use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult};
 
 /// A post's idempotency key: room, sender id, client id.
-type Key = (String, String, String);
+pub(super) type Key = (String, String, String);
 
-/// The posts of this batch so far, by idempotency key: a repeat later in
-/// the batch is a duplicate of the first.
-#[derive(Default)]
-pub(super) struct Seen(HashMap<Key, (i64, Message)>);
+/// The posts of this batch so far, by idempotency key, to the index of
+/// their outcome: a repeat later in the batch is a duplicate of the first.
+pub(super) type Seen = HashMap<Key, usize>;
+
+/// `new`'s idempotency key, if it has a client id.
+pub(super) fn key_of(new: &NewMessage) -> Option<Key> {
+    let client_id = new.client_id.as_ref()?;
+    Some((
+        new.room.to_string(),
+        new.sender.id.clone(),
+        client_id.as_str().to_owned(),
+    ))
+}
+
+/// A repeat of the post that ended as `first` (stored by this batch).
+pub(super) fn duplicate_of(first: &Outcome) -> Option<Outcome> {
+    match first {
+        Outcome::Logged(LogEntry {
+            pos,
+            body: LogBody::Message { message, .. },
+            ..
+        }) => Some(Outcome::Duplicate {
+            message: message.clone(),
+            pos: *pos,
+        }),
+        _ => None,
+    }
+}
 
 /// Looks a post up by its idempotency key (the unique index
 /// `messages_by_client_id` answers it; test `lookups_search_their_index`).
@@ -30,26 +54,17 @@ const INSERT_SQL: &str = "INSERT INTO messages (pos, id, room, seq, sender_id, s
      text, ts, client_id, attachment_url, attachment_mime, attachment_bytes) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-/// Stores `new` (or finds it stored already) and says how it went.
+/// Stores `new` (or finds it stored before this batch, under `key`) and
+/// says how it went.
 pub(super) fn store_post(
     tx: &Transaction,
     cache: &mut Cache,
-    seen: &mut Seen,
-    new: &NewMessage,
+    new: NewMessage,
+    key: Option<&Key>,
     pos: &mut i64,
 ) -> StoreResult<Outcome> {
     let room = new.room.to_string();
-    let key = new
-        .client_id
-        .as_ref()
-        .map(|c| (room.clone(), new.sender.id.clone(), c.as_str().to_owned()));
-    if let Some(key) = &key {
-        if let Some((pos, message)) = seen.0.get(key) {
-            return Ok(Outcome::Duplicate {
-                message: message.clone(),
-                pos: *pos,
-            });
-        }
+    if let Some(key) = key {
         let earlier = tx
             .prepare_cached(EARLIER_POST_SQL)?
             .query_row(params![key.0, key.1, key.2], |row| {
@@ -86,24 +101,22 @@ pub(super) fn store_post(
         attachment.map(|a| to_i64(a.bytes)),
     ])?;
     cache.rooms.insert(room, (Some(seq), true));
+    // The post is ours: its parts move into the message.
     let message = Message {
-        id: new.id.clone(),
+        id: new.id,
         room: new.room.clone(),
         seq: seq.max(0) as u64,
-        from: new.sender.name.clone(),
-        text: new.text.clone(),
+        from: new.sender.name,
+        text: new.text,
         ts: new.ts,
-        attachment: new.attachment.clone(),
+        attachment: new.attachment,
     };
-    if let Some(key) = key {
-        seen.0.insert(key, (*pos, message.clone()));
-    }
     Ok(Outcome::Logged(LogEntry {
         pos: *pos,
-        room: new.room.clone(),
+        room: new.room,
         body: LogBody::Message {
             message,
-            sender_id: new.sender.id.clone(),
+            sender_id: new.sender.id,
         },
     }))
 }

@@ -47,7 +47,7 @@ impl WriterThread {
                 while let Some((batch, reply)) = rx.blocking_recv() {
                     // The caller may have given up waiting; the batch is
                     // committed (or not) all the same.
-                    let _ = reply.send(commit::commit(&mut conn, &batch));
+                    let _ = reply.send(commit::commit(&mut conn, batch));
                 }
             })
             .map_err(|e| StoreError::Corrupt(format!("cannot start the SQLite writer: {e}")))?;
