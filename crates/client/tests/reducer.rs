@@ -544,6 +544,7 @@ fn presence_changes_members_and_counts() {
         event,
         members,
         online,
+        omitted: 0,
     };
     assert_eq!(s.online_users().len(), 1); // bob; alice is me
 
@@ -581,6 +582,7 @@ fn presence_changes_members_and_counts() {
             event: PresenceEvent::Online,
             members: 9,
             online: 9,
+            omitted: 0,
         },
         T0,
     );
@@ -595,7 +597,9 @@ fn presence_changes_members_and_counts() {
             users: vec![name("bob"), name("carol")],
             event: PresenceEvent::Offline,
             members: 3,
+            // And 40 users the frame does not name.
             online: 1,
+            omitted: 40,
         },
         T0,
     );

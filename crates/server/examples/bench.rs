@@ -229,19 +229,28 @@ async fn run(args: Args) -> ExitCode {
     };
     warn_if_stale(&bin);
     // Every client socket is a file descriptor of this process.
-    let needed = (args.listeners.max(args.senders).max(args.idle) + 64) as u64 * 2;
+    let needed = (args.listeners.max(args.senders).max(args.idle) + 64) as u64;
     println!(
         "confab bench: server {}, {} CPUs",
         bin.display(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("  {args:?}");
-    let soft_before = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(0, |(soft, _)| soft);
+    let (soft_before, hard_before) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((0, 0));
+    // A server's WebSocket takes two descriptors (peer.rs keeps a duplicate
+    // to end the TCP connection after the close handshake), and the servers
+    // inherit this limit: raise the hard one too where we may (as root).
+    let want = needed * 2 + 1024;
+    if hard_before < want && rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_ok() {
+        println!("  open-file hard limit raised: {hard_before} -> {want}");
+    }
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(got) => {
             println!("  open-file limit of the bench (servers inherit it): {soft_before} -> {got}");
-            if got < needed {
-                eprintln!("bench: warning: open file limit {got} < {needed} needed");
+            if got < want {
+                eprintln!(
+                    "bench: warning: open file limit {got} < {want}: servers may refuse sockets"
+                );
             }
         }
         Err(e) => eprintln!("bench: warning: cannot raise the open file limit: {e}"),

@@ -56,6 +56,8 @@ pub const DEFAULT_JOIN_MESSAGES: usize = 50;
 
 /// Members listed in a `joined` frame at most; the rest page over REST.
 pub const MAX_JOINED_MEMBERS: usize = 200;
+/// Users one `presence` frame names at most (see `ServerMsg::Presence`).
+pub const MAX_PRESENCE_USERS: usize = 256;
 
 /// The messages of one `joined` or `history` frame take at most this many
 /// bytes of JSON (the page is cut, with `more`), so a reply always fits a

@@ -66,8 +66,12 @@ pub enum ServerMsg {
     },
     /// Membership or online state changed. `online`/`offline` of several
     /// users at once (a mass disconnect) come in one frame: `users` lists
-    /// them all, `user` being the first; for one user `users` is empty and
-    /// left out of the JSON.
+    /// them, `user` being the first; for one user `users` is empty and left
+    /// out of the JSON. A frame names at most [`MAX_PRESENCE_USERS`]; when
+    /// more changed together (a crowd in a big room), `omitted` counts the
+    /// others, whose change shows only in `online` (absent when 0).
+    ///
+    /// [`MAX_PRESENCE_USERS`]: crate::MAX_PRESENCE_USERS
     Presence {
         room: RoomId,
         user: UserName,
@@ -76,6 +80,8 @@ pub enum ServerMsg {
         event: PresenceEvent,
         members: u32,
         online: u32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        omitted: u32,
     },
     /// Another member is typing.
     Typing { room: RoomId, user: UserName },
@@ -102,6 +108,10 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
     },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ServerMsg {

@@ -202,6 +202,7 @@ fn server_frames() {
             event: PresenceEvent::Online,
             members: 3,
             online: 2,
+            omitted: 0,
         },
         r#"{"type":"presence","room":"lobby","user":"bob","event":"online","members":3,"online":2}"#,
     );
@@ -213,8 +214,21 @@ fn server_frames() {
             event: PresenceEvent::Offline,
             members: 3,
             online: 0,
+            omitted: 0,
         },
         r#"{"type":"presence","room":"lobby","user":"bob","users":["bob","carol"],"event":"offline","members":3,"online":0}"#,
+    );
+    golden(
+        ServerMsg::Presence {
+            room: room("lobby"),
+            user: name("bob"),
+            users: vec![name("bob"), name("carol")],
+            event: PresenceEvent::Online,
+            members: 900,
+            online: 800,
+            omitted: 300,
+        },
+        r#"{"type":"presence","room":"lobby","user":"bob","users":["bob","carol"],"event":"online","members":900,"online":800,"omitted":300}"#,
     );
     for (event, tag) in [
         (PresenceEvent::Joined, "joined"),

@@ -42,6 +42,8 @@ impl ChatState {
                 event,
                 members,
                 online,
+                // The others' change is in `online` alone.
+                omitted: _,
             } => {
                 // Several users at once, or the one.
                 let users = if users.is_empty() { vec![user] } else { users };

@@ -56,7 +56,8 @@ pub async fn run(args: &Args, ctx: &Ctx, backend: Backend, report: &mut Report) 
     let nodes = nodes::start(ctx, backend, c + 16).await?;
     let server = &nodes.servers[0];
     let rss_start = server.rss_kib()?;
-    let setup_deadline = Instant::now() + limit;
+    // Logins and connects take time in proportion to the sockets.
+    let setup_deadline = Instant::now() + limit + Duration::from_millis(10 * c as u64);
     let marker = "mmarker".to_owned();
     let mut names: Vec<String> = (0..c).map(|i| format!("m{i}")).collect();
     names.push(marker.clone());

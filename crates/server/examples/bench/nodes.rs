@@ -140,7 +140,8 @@ async fn print_pg_settings(url: &str) {
 /// bench is one address: 127.0.0.1), and prints how (the printed command
 /// line is every setting changed from the defaults).
 pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Result<Nodes> {
-    let max = max_connections.to_string();
+    // Room for the bench's own HTTP connections (logins, /metrics) too.
+    let max = (max_connections + 64).to_string();
     let mut common: Vec<String> = [
         "--rate-limit",
         "0",

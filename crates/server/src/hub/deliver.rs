@@ -148,6 +148,7 @@ impl Hub {
             members,
             online: self.view.room_online(room),
             users: Vec::new(),
+            omitted: 0,
         });
         // A conversation's first message makes both members: nothing to
         // announce there.

@@ -85,7 +85,7 @@ pub fn spawn(
         store_at: None,
         view: View::default(),
         evictions: conns::Evictions::default(),
-        pending_presence: Vec::new(),
+        pending_presence: HashMap::new(),
         presence_due: None,
     };
     (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
@@ -138,9 +138,10 @@ struct Hub {
     view: View,
     /// Connections whose outbox overflowed, closed one at a time.
     evictions: conns::Evictions,
-    /// Online/offline changes not yet announced, and when they are due
-    /// ([`PRESENCE_DELAY`] after the first of them).
-    pending_presence: Vec<view::Change>,
+    /// Online/offline changes not yet announced, per room, and when the
+    /// first of them is due ([`PRESENCE_DELAY`] or more after the first
+    /// change of its room: see `presence.rs`).
+    pending_presence: HashMap<RoomId, presence::Pending>,
     presence_due: Option<Instant>,
 }
 
@@ -198,7 +199,6 @@ impl Hub {
             }
             self.drain_evictions();
             if self.presence_due.is_some_and(|due| Instant::now() >= due) {
-                self.presence_due = None;
                 self.flush_presence();
             }
             self.count_cached();

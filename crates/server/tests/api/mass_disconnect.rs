@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use confab_shared::{PresenceEvent, ServerMsg};
+use confab_shared::{PresenceEvent, ServerMsg, MAX_PRESENCE_USERS};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -45,8 +45,12 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
         let mut messages = 0;
         let mut frames = 0;
         let mut offline: HashMap<String, usize> = HashMap::new();
+        // Users the frames did not name (more than a frame names went
+        // offline together), the most one frame named, the last count.
+        let (mut omitted_total, mut most_named, mut online_after) = (0, 0, u32::MAX);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline && offline.values().sum::<usize>() < STALLED {
+        while Instant::now() < deadline && offline.values().sum::<usize>() + omitted_total < STALLED
+        {
             match next_frame(&mut w.stream, deadline).await {
                 Incoming::Frame(ServerMsg::Message { .. }) => messages += 1,
                 Incoming::Frame(
@@ -56,6 +60,14 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
                     },
                 ) => {
                     frames += 1;
+                    if let ServerMsg::Presence {
+                        omitted, online, ..
+                    } = &msg
+                    {
+                        omitted_total += *omitted as usize;
+                        online_after = *online;
+                    }
+                    most_named = most_named.max(msg.presence_users().len());
                     for user in msg.presence_users() {
                         *offline.entry(user.to_string()).or_default() += 1;
                     }
@@ -75,7 +87,8 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
         }
         // The socket goes back with the counts: dropping it here would
         // close it before the test counts the connections left.
-        (messages, frames, offline, w)
+        let told = (omitted_total, most_named, online_after);
+        (messages, frames, offline, told, w)
     });
 
     // A burst that no stalled client can take: 150 x 4 KB each.
@@ -104,10 +117,24 @@ async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
         sample(&app, "confab_slow_consumers_closed_total").await,
         STALLED as f64
     );
-    let (messages, frames, offline, _w) = watching.await.expect("watcher");
-    println!("{STALLED} evicted; the watcher got {frames} offline frames");
+    let (messages, frames, offline, told, _w) = watching.await.expect("watcher");
+    let (omitted, most_named, online_after) = told;
+    println!(
+        "{STALLED} evicted; the watcher got {frames} offline frames, \
+         {omitted} users counted but not named"
+    );
     assert_eq!(messages, BURST, "the watcher lost messages");
-    assert_eq!(offline.len(), STALLED, "everyone evicted went offline");
+    assert_eq!(
+        offline.len() + omitted,
+        STALLED,
+        "everyone evicted went offline, named or counted"
+    );
+    assert!(
+        most_named <= MAX_PRESENCE_USERS,
+        "a frame named {most_named}"
+    );
+    // The counts carry the users no frame named: alice and the watcher.
+    assert_eq!(online_after, 2, "online after the last offline frame");
     assert!(
         offline.values().all(|n| *n == 1),
         "someone's going offline was told more than once: {offline:?}"
