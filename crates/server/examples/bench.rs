@@ -237,10 +237,9 @@ async fn run(args: Args) -> ExitCode {
     );
     println!("  {args:?}");
     let (soft_before, hard_before) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((0, 0));
-    // A server's WebSocket takes two descriptors (peer.rs keeps a duplicate
-    // to end the TCP connection after the close handshake), and the servers
-    // inherit this limit: raise the hard one too where we may (as root).
-    let want = needed * 2 + 1024;
+    // The servers inherit this limit and hold as many sockets as the bench:
+    // raise the hard one too where we may (as root), with room to spare.
+    let want = needed + 1024;
     if hard_before < want && rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_ok() {
         println!("  open-file hard limit raised: {hard_before} -> {want}");
     }

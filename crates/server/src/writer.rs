@@ -137,15 +137,16 @@ impl Writer {
             answers.push((job.reply, job.writes.len(), room));
             batch.extend(job.writes);
         }
+        let count = batch.len();
         let started = Instant::now();
-        let result = self.store.commit(&batch).await;
+        let result = self.store.commit(batch).await;
         self.metrics.observe_store(started.elapsed());
         let outcomes = match result {
-            Ok(outcomes) if outcomes.len() == batch.len() => outcomes,
+            Ok(outcomes) if outcomes.len() == count => outcomes,
             Ok(outcomes) => {
                 tracing::error!(
                     got = outcomes.len(),
-                    want = batch.len(),
+                    want = count,
                     "the store answered a batch with the wrong number of outcomes"
                 );
                 self.fail_all(answers, || {
@@ -154,7 +155,7 @@ impl Writer {
                 return;
             }
             Err(e) => {
-                tracing::error!(error = %e, writes = batch.len(), "commit failed");
+                tracing::error!(error = %e, writes = count, "commit failed");
                 self.metrics.commits_failed.fetch_add(1, Relaxed);
                 self.fail_all(answers, || {
                     AppError::Unavailable("the message store is unavailable; send it again".into())

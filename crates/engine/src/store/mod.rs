@@ -254,8 +254,9 @@ pub trait Store: Send + Sync + 'static {
     /// nodes committing at once never deadlock; idempotency (a repeated
     /// `(room, sender, client_id)`) is checked after the room's lock is
     /// held, so a retry on another node returns the original. An `Err`
-    /// means nothing of the batch was committed.
-    async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>>;
+    /// means nothing of the batch was committed. The batch is the store's:
+    /// its posts move into the log entries it answers with.
+    async fn commit(&self, batch: Vec<Write>) -> StoreResult<Vec<Outcome>>;
     /// Log entries with `pos > after`, in `pos` order, at most `limit`: how a
     /// node fills a gap or catches up after losing broker messages.
     async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>>;

@@ -80,7 +80,8 @@ pub async fn a_join_racing_the_removal_keeps_its_room(store: &dyn Store) {
     }
     for r in &rooms {
         let batch = [join(r, &a)];
-        let (joined, _) = tokio::join!(store.commit(&batch), store.remove_unused_rooms(100));
+        let (joined, _) =
+            tokio::join!(store.commit(batch.to_vec()), store.remove_unused_rooms(100));
         let joined = joined.expect("the join commits");
         assert!(
             matches!(joined.as_slice(), [Outcome::Logged(_)]),

@@ -74,7 +74,7 @@ async fn users_in_rooms(store: &PgStore, users: usize, rooms: usize) -> Vec<User
     let batch: Vec<Write> = (0..rooms)
         .flat_map(|r| all.iter().map(move |u| join(&room(&format!("r{r}")), u)))
         .collect();
-    let out = store.commit(&batch).await.expect("joins");
+    let out = store.commit(batch).await.expect("joins");
     assert!(out.iter().all(|o| matches!(o, Outcome::Logged(_))));
     all
 }
@@ -102,7 +102,7 @@ async fn two_nodes_commit_concurrently_into_overlapping_rooms() {
                 // Rooms both nodes create and join at once.
                 let joiner = &users[rng.gen_range(0..users.len())];
                 batch.push(join(&room(&format!("new{}", rng.gen_range(0..4))), joiner));
-                let out = node.commit(&batch).await.expect("commit");
+                let out = node.commit(batch.clone()).await.expect("commit");
                 for (write, outcome) in batch.iter().zip(&out) {
                     match (write, outcome) {
                         (Write::Post(_), Outcome::Logged(_)) => {}
@@ -155,7 +155,7 @@ async fn a_retry_from_both_nodes_at_once_stores_one_message() {
             let mut batch = vec![post(&room(&format!("r{}", 9 - copy)), &users[1], "x")];
             batch.push(post_with(&r, &alice, "once", &cid));
             batch.push(post(&room(&format!("r{}", 1 + copy)), &users[1], "y"));
-            tasks.spawn(async move { node.commit(&batch).await.expect("commit")[1].clone() });
+            tasks.spawn(async move { node.commit(batch).await.expect("commit")[1].clone() });
         }
         let mut outcomes = Vec::new();
         while let Some(done) = tasks.join_next().await {
@@ -255,7 +255,7 @@ async fn the_room_cap_holds_with_both_nodes_creating_at_once() {
             if task % 3 == 0 {
                 batch.reverse();
             }
-            node.commit(&batch).await.expect("commit")
+            node.commit(batch).await.expect("commit")
         });
     }
     let mut outcomes = Vec::new();

@@ -201,8 +201,9 @@ pub fn leave(room: &RoomId, user: &User) -> Write {
 }
 
 pub async fn commit(store: &dyn Store, batch: Vec<Write>) -> Vec<Outcome> {
-    let outcomes = store.commit(&batch).await.expect("commit");
-    assert_eq!(outcomes.len(), batch.len(), "one outcome per write");
+    let writes = batch.len();
+    let outcomes = store.commit(batch).await.expect("commit");
+    assert_eq!(outcomes.len(), writes, "one outcome per write");
     outcomes
 }
 

@@ -85,8 +85,8 @@ async fn client(ws: Ws, i: usize, node: usize, plan: Plan) -> ClientReport {
     let mut ticks = interval_at(Instant::now() + Duration::from_secs(3600), period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let lobby = RoomId::lobby();
-    let acked = |r: &ClientReport| r.acks.iter().filter(|a| a.is_some()).count();
-    while r.seqs.len() < expect || acked(&r) < sends {
+    let mut acked = 0;
+    while r.seqs.len() < expect || acked < sends {
         tokio::select! {
             incoming = next_frame(&mut rx, deadline) => {
                 let now = nanos_since(base);
@@ -116,6 +116,7 @@ async fn client(ws: Ws, i: usize, node: usize, plan: Plan) -> ClientReport {
                         match index {
                             Some(j) if r.acks[j].is_none() => {
                                 r.acks[j] = Some(message.seq);
+                                acked += 1;
                                 r.ack_latencies.push(now.saturating_sub(sent_at[j]));
                             }
                             // The warm-up's ack.

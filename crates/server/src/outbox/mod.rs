@@ -237,8 +237,9 @@ impl Outbox {
         // of a queue (it waits only on an empty one) or one that may not
         // wait (it may be lingering). A busy room therefore wakes a
         // socket's writer once per tick, not once per message.
-        let wake = state.frames.is_empty() || !frame.can_wait();
-        state.urgent += usize::from(!frame.can_wait());
+        let urgent = !frame.can_wait();
+        let wake = state.frames.is_empty() || urgent;
+        state.urgent += usize::from(urgent);
         state.frames.push_back(frame);
         self.inner.count_bytes(weight as i64);
         drop(state);

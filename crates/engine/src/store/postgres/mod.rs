@@ -263,8 +263,8 @@ impl Store for PgStore {
         read::public_rooms(&self.pool, after, limit).await
     }
 
-    async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
-        commit::commit(&self.pool, batch).await
+    async fn commit(&self, batch: Vec<Write>) -> StoreResult<Vec<Outcome>> {
+        commit::commit(&self.pool, &batch).await
     }
 
     async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {

@@ -320,8 +320,8 @@ impl Store for SqliteStore {
         rows.iter().map(message_from_row).collect()
     }
 
-    async fn commit(&self, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
-        self.writer.commit(batch.to_vec()).await
+    async fn commit(&self, batch: Vec<Write>) -> StoreResult<Vec<Outcome>> {
+        self.writer.commit(batch).await
     }
 
     async fn log_after(&self, after: i64, limit: u32) -> StoreResult<Vec<LogEntry>> {

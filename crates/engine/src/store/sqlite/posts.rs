@@ -5,11 +5,13 @@
 
 use std::collections::HashMap;
 
-use confab_shared::{Attachment, Message, RoomId, Timestamp, UserName};
+use std::sync::LazyLock;
+
+use confab_shared::Message;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::commit::Cache;
-use super::rows::{corrupt, to_i64};
+use super::rows::{to_i64, MessageColumns, MESSAGE_COLUMNS};
 use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult};
 
 /// A post's idempotency key: room, sender id, client id.
@@ -46,9 +48,12 @@ pub(super) fn duplicate_of(first: &Outcome) -> Option<Outcome> {
 
 /// Looks a post up by its idempotency key (the unique index
 /// `messages_by_client_id` answers it; test `lookups_search_their_index`).
-pub(super) const EARLIER_POST_SQL: &str = "SELECT pos, id, room, seq, sender_name, text, ts, \
-     attachment_url, attachment_mime, attachment_bytes FROM messages \
-     WHERE room = ?1 AND sender_id = ?2 AND client_id = ?3";
+pub(super) static EARLIER_POST_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages \
+         WHERE room = ?1 AND sender_id = ?2 AND client_id = ?3"
+    )
+});
 
 const INSERT_SQL: &str = "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, \
      text, ts, client_id, attachment_url, attachment_mime, attachment_bytes) \
@@ -66,7 +71,7 @@ pub(super) fn store_post(
     let room = new.room.to_string();
     if let Some(key) = key {
         let earlier = tx
-            .prepare_cached(EARLIER_POST_SQL)?
+            .prepare_cached(&EARLIER_POST_SQL)?
             .query_row(params![key.0, key.1, key.2], |row| {
                 Ok(message_from_row(row))
             })
@@ -123,32 +128,19 @@ pub(super) fn store_post(
 
 /// A row of [`EARLIER_POST_SQL`].
 fn message_from_row(row: &Row) -> StoreResult<(i64, Message)> {
-    let room: String = row.get("room")?;
-    let from: String = row.get("sender_name")?;
-    let seq: i64 = row.get("seq")?;
-    let attachment = match row.get::<_, Option<String>>("attachment_url")? {
-        Some(url) => Some(Attachment {
-            url,
-            mime: row
-                .get::<_, Option<String>>("attachment_mime")?
-                .unwrap_or_default(),
-            bytes: row
-                .get::<_, Option<i64>>("attachment_bytes")?
-                .unwrap_or(0)
-                .max(0) as u64,
-        }),
-        None => None,
-    };
-    let message = Message {
+    MessageColumns {
+        pos: row.get("pos")?,
         id: row.get("id")?,
-        room: RoomId::parse(&room).map_err(corrupt)?,
-        seq: seq.max(0) as u64,
-        from: UserName::parse(&from).map_err(corrupt)?,
+        room: row.get("room")?,
+        seq: row.get("seq")?,
+        sender_name: row.get("sender_name")?,
         text: row.get("text")?,
-        ts: Timestamp::from_millis(row.get("ts")?),
-        attachment,
-    };
-    Ok((row.get("pos")?, message))
+        ts: row.get("ts")?,
+        attachment_url: row.get("attachment_url")?,
+        attachment_mime: row.get("attachment_mime")?,
+        attachment_bytes: row.get("attachment_bytes")?,
+    }
+    .into_message()
 }
 
 #[cfg(test)]
@@ -167,7 +159,7 @@ mod tests {
             .expect("in-memory database");
         super::super::MIGRATOR.run(&pool).await.expect("migrations");
         let statements = [
-            (EARLIER_POST_SQL, 3),
+            (EARLIER_POST_SQL.as_str(), 3),
             ("SELECT latest_seq FROM rooms WHERE name = ?1", 1),
             (
                 "SELECT 1 FROM memberships WHERE room = ?1 AND user_id = ?2",

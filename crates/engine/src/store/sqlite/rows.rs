@@ -29,34 +29,56 @@ pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     })
 }
 
-pub(super) fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
-    let room: String = row.try_get("room")?;
-    let from: String = row.try_get("sender_name")?;
-    let seq: i64 = row.try_get("seq")?;
-    let url: Option<String> = row.try_get("attachment_url")?;
-    let attachment = match url {
-        Some(url) => Some(Attachment {
+/// A message's stored columns, as [`MESSAGE_COLUMNS`] lists them: what the
+/// pool's rows (sqlx) and the writer's (rusqlite) are both read into.
+pub(super) struct MessageColumns {
+    pub pos: i64,
+    pub id: String,
+    pub room: String,
+    pub seq: i64,
+    pub sender_name: String,
+    pub text: String,
+    pub ts: i64,
+    pub attachment_url: Option<String>,
+    pub attachment_mime: Option<String>,
+    pub attachment_bytes: Option<i64>,
+}
+
+impl MessageColumns {
+    /// The message (and its `pos`), its names checked as stored ones must be.
+    pub(super) fn into_message(self) -> StoreResult<(i64, Message)> {
+        let attachment = self.attachment_url.map(|url| Attachment {
             url,
-            mime: row
-                .try_get::<Option<String>, _>("attachment_mime")?
-                .unwrap_or_default(),
-            bytes: row
-                .try_get::<Option<i64>, _>("attachment_bytes")?
-                .unwrap_or(0)
-                .max(0) as u64,
-        }),
-        None => None,
-    };
-    let message = Message {
+            mime: self.attachment_mime.unwrap_or_default(),
+            bytes: self.attachment_bytes.unwrap_or(0).max(0) as u64,
+        });
+        let message = Message {
+            id: self.id,
+            room: RoomId::parse(&self.room).map_err(corrupt)?,
+            seq: self.seq.max(0) as u64,
+            from: UserName::parse(&self.sender_name).map_err(corrupt)?,
+            text: self.text,
+            ts: Timestamp::from_millis(self.ts),
+            attachment,
+        };
+        Ok((self.pos, message))
+    }
+}
+
+pub(super) fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
+    MessageColumns {
+        pos: row.try_get("pos")?,
         id: row.try_get("id")?,
-        room: RoomId::parse(&room).map_err(corrupt)?,
-        seq: seq.max(0) as u64,
-        from: UserName::parse(&from).map_err(corrupt)?,
+        room: row.try_get("room")?,
+        seq: row.try_get("seq")?,
+        sender_name: row.try_get("sender_name")?,
         text: row.try_get("text")?,
-        ts: Timestamp::from_millis(row.try_get("ts")?),
-        attachment,
-    };
-    Ok((row.try_get("pos")?, message))
+        ts: row.try_get("ts")?,
+        attachment_url: row.try_get("attachment_url")?,
+        attachment_mime: row.try_get("attachment_mime")?,
+        attachment_bytes: row.try_get("attachment_bytes")?,
+    }
+    .into_message()
 }
 
 pub(super) fn member_event_from_row(row: &SqliteRow) -> StoreResult<LogEntry> {
