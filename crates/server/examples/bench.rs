@@ -50,6 +50,8 @@ use tokio::time::Instant;
 mod fanout;
 #[path = "bench/ingest.rs"]
 mod ingest;
+#[path = "bench/ingest_client.rs"]
+mod ingest_client;
 #[path = "bench/memory.rs"]
 mod memory;
 #[path = "bench/nodes.rs"]

@@ -5,16 +5,14 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use confab_shared::{ClientId, ClientMsg, MessageText, RoomId, ServerMsg};
-use confab_testkit::{join_room, next_frame, Incoming, WsStream as Ws};
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::Semaphore;
+use confab_shared::RoomId;
+use confab_testkit::join_room;
 use tokio::task::JoinHandle;
-use tokio::time::{sleep, timeout_at, Instant};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio::time::{sleep, Instant};
 
+use crate::ingest_client::{client, ClientReport};
 use crate::nodes::{self, Backend, Ctx};
-use crate::report::{nanos_since, per_sec, secs, Context, Latencies, Report, Result};
+use crate::report::{per_sec, secs, Context, Latencies, Report, Result};
 use crate::Args;
 
 /// How fast the senders send.
@@ -33,126 +31,6 @@ pub enum Rooms {
     OwnRoom,
     /// Every sender posts to `ingest-one` (and so receives every message).
     OneRoom,
-}
-
-struct ClientReport {
-    sent_at: Vec<u64>,
-    /// (index, seq, receive instant) in arrival order.
-    acks: Vec<(usize, u64, u64)>,
-    base_seq: u64,
-    problems: Vec<String>,
-    /// `message` frames received until the last own ack.
-    deliveries: usize,
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn client(
-    ws: Ws,
-    i: usize,
-    room: RoomId,
-    base_seq: u64,
-    pipeline: usize,
-    window: usize,
-    pace: Option<Duration>,
-    base: Instant,
-    deadline: Instant,
-) -> ClientReport {
-    let (mut tx, mut rx) = ws.split();
-    // Paced senders start spread over one period, not in lockstep.
-    let mut ticks = pace.map(|period| {
-        let start = Instant::now() + period.mul_f64((i % 101) as f64 / 101.0);
-        let mut t = tokio::time::interval_at(start, period);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        t
-    });
-    let prefix = format!("s{i}-");
-    // Unacknowledged sends at most (0 = all at once).
-    let permits = Semaphore::new(if window == 0 { pipeline } else { window });
-    let send = async {
-        let mut sent_at = Vec::with_capacity(pipeline);
-        for j in 0..pipeline {
-            match timeout_at(deadline, permits.acquire()).await {
-                Ok(Ok(permit)) => permit.forget(),
-                _ => return (sent_at, Some(format!("send {j}: no ack in time"))),
-            }
-            if let Some(ticks) = ticks.as_mut() {
-                ticks.tick().await;
-            }
-            let frame = match (
-                MessageText::parse(&format!("ingest {i} {j}")),
-                ClientId::parse(&format!("{prefix}{j}")),
-            ) {
-                (Ok(text), Ok(client_id)) => ClientMsg::Send {
-                    room: room.clone(),
-                    text,
-                    client_id: Some(client_id),
-                },
-                _ => return (sent_at, Some("could not build a send frame".to_owned())),
-            };
-            let now = nanos_since(base);
-            if let Err(e) = tx.send(WsMessage::Text(frame.to_json())).await {
-                return (sent_at, Some(format!("send {j}: {e}")));
-            }
-            sent_at.push(now);
-        }
-        (sent_at, None)
-    };
-    let receive = async {
-        let mut acks = Vec::with_capacity(pipeline);
-        let mut problems = Vec::new();
-        let mut answered = 0;
-        let mut deliveries = 0;
-        while answered < pipeline {
-            let incoming = next_frame(&mut rx, deadline).await;
-            let now = nanos_since(base);
-            match incoming {
-                Incoming::Frame(ServerMsg::Ack { client_id, message }) => {
-                    let index = client_id
-                        .as_ref()
-                        .and_then(|c| {
-                            c.as_str()
-                                .strip_prefix(prefix.as_str())?
-                                .parse::<usize>()
-                                .ok()
-                        })
-                        .filter(|j| *j < pipeline);
-                    match index {
-                        Some(j) => acks.push((j, message.seq, now)),
-                        None => problems.push(format!("unexpected ack {client_id:?}")),
-                    }
-                    answered += 1;
-                    permits.add_permits(1);
-                }
-                Incoming::Frame(ServerMsg::Error {
-                    code, client_id, ..
-                }) => {
-                    problems.push(format!("error {code:?} for {client_id:?}"));
-                    answered += 1;
-                    permits.add_permits(1);
-                }
-                Incoming::Frame(ServerMsg::Message { .. }) => deliveries += 1,
-                Incoming::Frame(_) => {}
-                Incoming::Ended(why) => {
-                    problems.push(format!("sender {i}: {why}"));
-                    break;
-                }
-                Incoming::TimedOut => {
-                    problems.push(format!("sender {i}: acks timed out"));
-                    break;
-                }
-            }
-        }
-        (acks, problems, deliveries)
-    };
-    let ((sent_at, send_problem), (acks, mut problems, deliveries)) = tokio::join!(send, receive);
-    problems.extend(send_problem);
-    ClientReport {
-        sent_at,
-        acks,
-        base_seq,
-        problems,
-        deliveries,
-    }
 }
 
 /// What a run measures and how it is named.
