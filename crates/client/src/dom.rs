@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use confab_shared::ClientId;
+use confab_shared::{ClientId, Framing};
 use wasm_bindgen::JsValue;
 
 /// Milliseconds since the epoch.
@@ -22,7 +22,10 @@ pub fn tz_offset(ms: i64) -> i32 {
 /// (`"http:"` or `"https:"`) from `host`.
 pub fn ws_url_for(protocol: &str, host: &str) -> String {
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
-    format!("{scheme}://{host}/ws")
+    // Asks the server to pack what it has queued into one frame, a JSON
+    // object per line; the socket reads either way (an older server sends
+    // one per frame).
+    format!("{scheme}://{host}{}", Framing::Lines.ws_path())
 }
 
 /// The socket URL of the page this tab shows.
@@ -93,11 +96,11 @@ mod tests {
     fn socket_url_follows_the_page() {
         assert_eq!(
             ws_url_for("http:", "127.0.0.1:3000"),
-            "ws://127.0.0.1:3000/ws"
+            "ws://127.0.0.1:3000/ws?frames=lines"
         );
         assert_eq!(
             ws_url_for("https:", "chat.example"),
-            "wss://chat.example/ws"
+            "wss://chat.example/ws?frames=lines"
         );
     }
 }

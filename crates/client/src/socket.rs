@@ -3,7 +3,7 @@
 //! is lost. The reducer resumes every room with `join` + `since` once the
 //! new `welcome` arrives.
 
-use confab_shared::ServerMsg;
+use confab_shared::{frame_lines, ServerMsg};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
@@ -101,6 +101,24 @@ async fn run(chat: Chat, mut control: mpsc::UnboundedReceiver<Control>) {
     }
 }
 
+/// Hands every server frame of one text frame to the chat, in order;
+/// `false` once the chat wants the socket stopped.
+fn receive_frame(chat: &Chat, text: &str, welcomed: &mut bool) -> bool {
+    for line in frame_lines(text) {
+        match serde_json::from_str::<ServerMsg>(line) {
+            Ok(msg) => {
+                *welcomed |= matches!(msg, ServerMsg::Welcome { .. });
+                if !chat.receive(msg) {
+                    return false;
+                }
+            }
+            // Frames of a newer server this client cannot read.
+            Err(e) => leptos::logging::warn!("ignored a frame: {e}"),
+        }
+    }
+    true
+}
+
 async fn connect(chat: Chat, control: &mut mpsc::UnboundedReceiver<Control>) -> Ended {
     let Some(url) = dom::ws_url() else {
         return Ended::Lost { welcomed: false };
@@ -136,15 +154,8 @@ async fn connect(chat: Chat, control: &mut mpsc::UnboundedReceiver<Control>) -> 
                 }
             }
             Event::Incoming(Ok(WsMessage::Text(text))) => {
-                match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(msg) => {
-                        welcomed |= matches!(msg, ServerMsg::Welcome { .. });
-                        if !chat.receive(msg) {
-                            break Ended::Stop;
-                        }
-                    }
-                    // Frames of a newer server this client cannot read.
-                    Err(e) => leptos::logging::warn!("ignored a frame: {e}"),
+                if !receive_frame(&chat, &text, &mut welcomed) {
+                    break Ended::Stop;
                 }
             }
             Event::Incoming(Ok(WsMessage::Bytes(_))) => {}

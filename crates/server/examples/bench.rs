@@ -238,6 +238,11 @@ async fn run(args: Args) -> ExitCode {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("  {args:?}");
+    println!(
+        "  clients connect to {}, as the browser client does: \
+         a text frame may carry several server frames, one per line",
+        confab_shared::Framing::Lines.ws_path()
+    );
     let (soft_before, hard_before) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((0, 0));
     // The servers inherit this limit and hold as many sockets as the bench:
     // raise the hard one too where we may (as root), with room to spare.

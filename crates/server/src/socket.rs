@@ -12,11 +12,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{
-    AggregatedMessage, AggregatedMessageStream, CloseCode, Item, ProtocolError, Session,
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
+use confab_shared::{
+    decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User,
 };
-use bytestring::ByteString;
-use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
 use futures_util::FutureExt as _;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};
@@ -26,18 +25,18 @@ use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
 use crate::hub::{ConnId, HubHandle};
 use crate::metrics::Metrics;
-use crate::outbox::{CloseReason, Frame, Next, Outbox, OutboxReceiver};
+use crate::outbox::{CloseReason, Frame, Outbox, OutboxReceiver};
 use crate::peer::PeerSocket;
 use crate::rate_limit::RateLimiter;
 use confab_engine::store::Store;
 
 mod drain;
 mod finish;
+mod write;
 
 use self::finish::finish;
-
-/// Text messages longer than this go out in fragments of this size.
-const FRAGMENT: usize = 16 * 1024;
+pub(crate) use self::write::send_text;
+use self::write::{write_out, Written};
 
 /// Everything one connection needs besides its socket.
 pub struct SocketContext {
@@ -56,6 +55,9 @@ pub struct SocketContext {
     pub heartbeat: Duration,
     /// How long a broadcast may wait for company ([`write_out`]).
     pub write_delay: Duration,
+    /// The client asked for [`confab_shared::Framing::Lines`]: several
+    /// frames may share one WebSocket text frame.
+    pub lines: bool,
     pub client_timeout: Duration,
     pub limiter: RateLimiter,
     /// The TCP connection, to end it right after the close handshake.
@@ -96,70 +98,6 @@ pub(crate) fn close_for(reason: CloseReason) -> Ending {
     }
 }
 
-/// How the writer ended.
-enum Written {
-    Ended(Ending),
-    /// The server is shutting down: the reader takes the outbox back to
-    /// answer what the client already sent ([`drain`]).
-    Shutdown(OutboxReceiver),
-}
-
-/// The writer: the outbox to the wire, until the outbox closes or the
-/// client is gone. A write the client does not take blocks only this task;
-/// an overflow behind it abandons the write.
-///
-/// A broadcast lingers up to `delay` for the ones after it, then everything
-/// queued goes out together: actix writes what this task hands it before
-/// it yields in one syscall, so a busy room costs a write per socket per
-/// `delay`, not per message. An answer to this socket never waits.
-async fn write_out(mut session: Session, mut outbox: OutboxReceiver, delay: Duration) -> Written {
-    loop {
-        let first = match outbox.next().await {
-            Next::Send(frame) => frame,
-            Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
-            Next::Close(reason) => return Written::Ended(close_for(reason)),
-        };
-        if first.can_wait() && !delay.is_zero() {
-            // Also ends when the outbox closes (handled just below).
-            outbox.linger(Instant::now() + delay).await;
-        }
-        let mut next = Some(first);
-        while let Some(frame) = next {
-            tokio::select! {
-                sent = send_text(&mut session, frame.json) => if sent.is_err() { return Written::Ended(Ending::Gone) },
-                reason = outbox.aborted() => return Written::Ended(close_for(reason)),
-            }
-            next = outbox.try_next();
-        }
-    }
-}
-
-/// Sends one text message; a long one (a page of history) in fragments of
-/// [`FRAGMENT`] bytes. actix-ws queues up to 32 messages per connection
-/// between this task and the wire, unbounded in bytes: fragments keep what
-/// waits there for a client that stopped reading near 32 x 16 KiB, where
-/// whole pages could hold megabytes beyond the outbox's bound.
-pub(crate) async fn send_text(
-    session: &mut Session,
-    json: ByteString,
-) -> Result<(), actix_ws::Closed> {
-    if json.len() <= FRAGMENT {
-        return session.text(json).await;
-    }
-    let bytes = json.into_bytes();
-    let last = (bytes.len() - 1) / FRAGMENT;
-    for i in 0..=last {
-        let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
-        let item = match i {
-            0 => Item::FirstText(part),
-            i if i == last => Item::Last(part),
-            _ => Item::Continue(part),
-        };
-        session.continuation(item).await?;
-    }
-    Ok(())
-}
-
 /// Queues a ping or pong unless the wire is full (the client is not
 /// reading: the heartbeat's timeout or the outbox decides then); `false`
 /// if the connection is gone.
@@ -181,7 +119,7 @@ pub async fn run(
     ctx.metrics.connections_total.fetch_add(1, Relaxed);
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
-    let writer = write_out(session.clone(), outbox, ctx.write_delay);
+    let writer = write_out(session.clone(), outbox, ctx.write_delay, ctx.lines);
     ctx.metrics
         .socket_writer_bytes
         .store(future_bytes(&writer), Relaxed);

@@ -69,3 +69,38 @@ pub const LOBBY: &str = "lobby";
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "confab_session";
+
+/// How the server frames what it sends on a WebSocket: the `frames` query
+/// parameter of `GET /ws` (`/ws?frames=lines`). A query parameter, not a
+/// `Sec-WebSocket-Protocol`, because it must pass proxies such as
+/// `trunk serve`'s, which forward the request but not a chosen sub-protocol
+/// (and a browser that asked for one fails the connection without it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Framing {
+    /// Every text frame carries exactly one JSON object.
+    #[default]
+    Single,
+    /// A text frame may carry several, one per line ([`frame_lines`]): a
+    /// busy room then costs one WebSocket frame per socket per write tick
+    /// instead of one per message.
+    Lines,
+}
+
+impl Framing {
+    /// The WebSocket path and query that asks for this framing.
+    pub fn ws_path(self) -> &'static str {
+        match self {
+            Self::Single => "/ws",
+            Self::Lines => "/ws?frames=lines",
+        }
+    }
+}
+
+/// The JSON objects of one server text frame: one, or under
+/// [`Framing::Lines`] several separated by `\n`. A server frame never holds
+/// a raw newline otherwise (JSON escapes it inside strings and the server
+/// writes no whitespace between tokens), so splitting is safe either way.
+pub fn frame_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').filter(|line| !line.is_empty())
+}

@@ -89,7 +89,12 @@ impl TestApp {
     }
 
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        self.ws_url_for(confab_shared::Framing::Single)
+    }
+
+    /// The WebSocket URL that asks for `framing`.
+    pub fn ws_url_for(&self, framing: confab_shared::Framing) -> String {
+        format!("ws://{}{}", self.addr, framing.ws_path())
     }
 
     /// Stops the server gracefully and waits until it has.

@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::{Error, Result, WAIT};
+use crate::{Error, LinesSocket, Result, WAIT};
 
 /// A client WebSocket over plain TCP.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -124,16 +124,17 @@ where
 }
 
 /// Joins `room`; its latest seq.
-pub async fn join_room(ws: &mut WsStream, room: &RoomId, deadline: Instant) -> Result<u64> {
+pub async fn join_room(ws: &mut LinesSocket, room: &RoomId, deadline: Instant) -> Result<u64> {
     let join = ClientMsg::Join {
         room: room.clone(),
         since: None,
     };
-    ws.send(WsMessage::Text(join.to_json()))
+    ws.get_mut()
+        .send(WsMessage::Text(join.to_json()))
         .await
         .map_err(|e| Error::context("join", e))?;
     loop {
-        match next_frame(ws, deadline).await {
+        match ws.next_frame(deadline).await {
             Incoming::Frame(ServerMsg::Joined { latest_seq, .. }) => return Ok(latest_seq),
             Incoming::Frame(ServerMsg::Error { code, message, .. }) => {
                 return Err(Error(format!("join {room}: {code:?} {message}")))

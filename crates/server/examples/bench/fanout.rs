@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_shared::{ClientId, ClientMsg, MessageText, RoomId, ServerMsg};
-use confab_testkit::{next_frame, Incoming, WsStream as Ws};
-use futures_util::{SinkExt, StreamExt};
+use confab_testkit::{Incoming, LinesSocket as Ws};
+use futures_util::SinkExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
@@ -88,7 +88,7 @@ async fn client(ws: Ws, i: usize, node: usize, plan: Plan) -> ClientReport {
     let mut acked = 0;
     while r.seqs.len() < expect || acked < sends {
         tokio::select! {
-            incoming = next_frame(&mut rx, deadline) => {
+            incoming = rx.next_frame(deadline) => {
                 let now = nanos_since(base);
                 match incoming {
                     Incoming::Frame(ServerMsg::Message { message }) if message.text == WARMUP => {
@@ -240,7 +240,8 @@ pub async fn run(
         text: MessageText::parse(WARMUP)?,
         client_id: None,
     };
-    warm.send(WsMessage::Text(warmup.to_json()))
+    warm.get_mut()
+        .send(WsMessage::Text(warmup.to_json()))
         .await
         .context("warm-up")?;
     wait_count(&ready, n, setup_deadline, "sockets saw the warm-up message").await?;

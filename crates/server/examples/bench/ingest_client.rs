@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use confab_shared::{ClientId, ClientMsg, MessageText, RoomId, ServerMsg};
-use confab_testkit::{next_frame, Incoming, WsStream as Ws};
-use futures_util::{SinkExt, StreamExt};
+use confab_testkit::{Incoming, LinesSocket as Ws};
+use futures_util::SinkExt;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -80,7 +80,7 @@ pub async fn client(
         let mut answered = 0;
         let mut deliveries = 0;
         while answered < pipeline {
-            let incoming = next_frame(&mut rx, deadline).await;
+            let incoming = rx.next_frame(deadline).await;
             let now = nanos_since(base);
             match incoming {
                 Incoming::Frame(ServerMsg::Ack { client_id, message }) => {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_shared::{ClientMsg, MessageText, RoomId, ServerMsg};
-use confab_testkit::{metric, next_frame, ws_connect, Incoming, WsStream as Ws};
+use confab_testkit::{metric, ws_connect_lines, Incoming, LinesSocket as Ws};
 use tokio::sync::watch;
 use tokio::time::{sleep, Instant};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -31,7 +31,7 @@ async fn drain(
     let mut is_ready = false;
     loop {
         let incoming = tokio::select! {
-            incoming = next_frame(&mut ws, deadline) => incoming,
+            incoming = ws.next_frame(deadline) => incoming,
             _ = stop.wait_for(|s| *s) => return (ws, None),
         };
         match incoming {
@@ -82,7 +82,11 @@ pub async fn run(args: &Args, ctx: &Ctx, backend: Backend, report: &mut Report) 
         tokio::spawn(drain(ws, ready.clone(), stop_rx.clone(), drain_deadline))
     })
     .await?;
-    let mut marker_ws = ws_connect(&server.ws_url(), &marker_token, setup_deadline)
+    let mut marker_ws = ws_connect_lines(
+        &server.ws_url_for(confab_shared::Framing::Lines),
+        &marker_token,
+        setup_deadline,
+    )
         .await
         .context("marker socket")?;
     let said = ClientMsg::Send {
@@ -90,7 +94,7 @@ pub async fn run(args: &Args, ctx: &Ctx, backend: Backend, report: &mut Report) 
         text: MessageText::parse(MARKER)?,
         client_id: None,
     };
-    futures_util::SinkExt::send(&mut marker_ws, WsMessage::Text(said.to_json()))
+    futures_util::SinkExt::send(marker_ws.get_mut(), WsMessage::Text(said.to_json()))
         .await
         .context("marker message")?;
     wait_count(

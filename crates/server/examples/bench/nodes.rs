@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use confab_shared::Framing;
 use confab_testkit::{
-    fresh_database, login_all, ws_connect, PrivateRedis, ServerProcess, WsStream,
+    fresh_database, login_all, ws_connect_lines, LinesSocket, PrivateRedis, ServerProcess,
 };
 use futures_util::StreamExt;
 use sqlx::{Connection, PgConnection};
@@ -286,13 +287,13 @@ pub async fn connect_spread<T, F>(
     then: F,
 ) -> Result<Vec<T>>
 where
-    F: Fn(usize, WsStream) -> T,
+    F: Fn(usize, LinesSocket) -> T,
 {
     let then = &then;
     let results: Vec<Result<T>> = futures_util::stream::iter(tokens.iter().enumerate())
         .map(|(i, token)| async move {
-            let url = nodes.of(i).ws_url();
-            let ws = ws_connect(&url, token, deadline)
+            let url = nodes.of(i).ws_url_for(Framing::Lines);
+            let ws = ws_connect_lines(&url, token, deadline)
                 .await
                 .context(format!("socket {i}"))?;
             Ok(then(i, ws))

@@ -3,7 +3,8 @@
 //! address (429) and the node's connection limit (503).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use confab_shared::MAX_FRAME_BYTES;
+use confab_shared::{Framing, MAX_FRAME_BYTES};
+use serde::Deserialize;
 use tracing::Instrument;
 
 use super::{admit, open_connection};
@@ -13,8 +14,17 @@ use crate::rate_limit::RateLimiter;
 use crate::socket::{self, SocketContext};
 use crate::state::AppState;
 
+/// The query of `GET /ws`.
+#[derive(Deserialize)]
+pub struct WsParams {
+    /// `lines`: several server frames may share a text frame.
+    #[serde(default)]
+    frames: Framing,
+}
+
 pub async fn upgrade(
     req: HttpRequest,
+    params: web::Query<WsParams>,
     body: web::Payload,
     me: CurrentUser,
     state: web::Data<AppState>,
@@ -43,6 +53,7 @@ pub async fn upgrade(
         metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),
         write_delay: settings.write_delay(),
+        lines: params.frames == Framing::Lines,
         client_timeout: settings.client_timeout(),
         limiter: RateLimiter::new(settings.rate_limit, settings.rate_burst),
         peer,

@@ -10,6 +10,7 @@ mod direct_messages;
 mod events;
 mod kill_nine;
 mod limits;
+mod lines;
 mod mass_disconnect;
 mod names;
 mod ops;

@@ -1,0 +1,119 @@
+//! A connection's writer: its outbox to the wire.
+
+use std::time::Duration;
+
+use actix_ws::{Item, Session};
+use bytestring::ByteString;
+use tokio::time::Instant;
+
+use super::{close_for, Ending};
+use crate::outbox::{CloseReason, Frame, Next, OutboxReceiver};
+
+/// Text messages longer than this go out in fragments of this size.
+const FRAGMENT: usize = 16 * 1024;
+
+/// How the writer ended.
+pub(crate) enum Written {
+    Ended(Ending),
+    /// The server is shutting down: the reader takes the outbox back to
+    /// answer what the client already sent ([`super::drain`]).
+    Shutdown(OutboxReceiver),
+}
+
+/// The writer: the outbox to the wire, until the outbox closes or the
+/// client is gone. A write the client does not take blocks only this task;
+/// an overflow behind it abandons the write.
+///
+/// A broadcast lingers up to `delay` for the ones after it, then everything
+/// queued goes out together: actix writes what this task hands it before
+/// it yields in one syscall, so a busy room costs a write per socket per
+/// `delay`, not per message. An answer to this socket never waits. Under
+/// [`Framing::Lines`](confab_shared::Framing) (`lines`), what is queued
+/// goes out as one text frame too, a JSON object per line ([`pack`]).
+pub(crate) async fn write_out(
+    mut session: Session,
+    mut outbox: OutboxReceiver,
+    delay: Duration,
+    lines: bool,
+) -> Written {
+    loop {
+        let first = match outbox.next().await {
+            Next::Send(frame) => frame,
+            Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
+            Next::Close(reason) => return Written::Ended(close_for(reason)),
+        };
+        if first.can_wait() && !delay.is_zero() {
+            // Also ends when the outbox closes (handled just below).
+            outbox.linger(Instant::now() + delay).await;
+        }
+        let mut next = Some(first);
+        while let Some(frame) = next {
+            let (text, left) = if lines {
+                pack(frame, &mut outbox)
+            } else {
+                (frame.json, None)
+            };
+            tokio::select! {
+                sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
+                reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+            }
+            next = left.or_else(|| outbox.try_next());
+        }
+    }
+}
+
+/// `first` and the frames queued behind it as one text frame of at most
+/// [`FRAGMENT`] bytes, one JSON object per line (see [`confab_shared::frame_lines`]),
+/// and the first frame that did not fit, if any. One frame alone goes out
+/// as it is, without a copy.
+///
+/// Why: every text message handed to actix-ws crosses a channel and is
+/// framed on its own, which costs more than copying its bytes once; a
+/// socket in a busy room gets one frame per tick instead of one per message.
+fn pack(first: Frame, outbox: &mut OutboxReceiver) -> (ByteString, Option<Frame>) {
+    let Some(second) = outbox.try_next() else {
+        return (first.json, None);
+    };
+    if first.json.len() + 1 + second.json.len() > FRAGMENT {
+        return (first.json, Some(second));
+    }
+    let mut text = String::with_capacity(2 * (first.json.len() + second.json.len()));
+    text.push_str(&first.json);
+    let mut next = Some(second);
+    while let Some(frame) = next.take() {
+        if text.len() + 1 + frame.json.len() > FRAGMENT {
+            return (ByteString::from(text), Some(frame));
+        }
+        text.push('\n');
+        text.push_str(&frame.json);
+        next = outbox.try_next();
+    }
+    (ByteString::from(text), None)
+}
+
+/// Sends one text message; a long one (a page of history) in fragments of
+/// [`FRAGMENT`] bytes. actix-ws queues up to 32 messages per connection
+/// between this task and the wire, unbounded in bytes: fragments keep what
+/// waits there for a client that stopped reading near 32 x 16 KiB, where
+/// whole pages could hold megabytes beyond the outbox's bound.
+pub(crate) async fn send_text(
+    session: &mut Session,
+    json: ByteString,
+) -> Result<(), actix_ws::Closed> {
+    if json.len() <= FRAGMENT {
+        return session.text(json).await;
+    }
+    let bytes = json.into_bytes();
+    let last = (bytes.len() - 1) / FRAGMENT;
+    for i in 0..=last {
+        let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+        let item = match i {
+            0 => Item::FirstText(part),
+            i if i == last => Item::Last(part),
+            _ => Item::Continue(part),
+        };
+        session.continuation(item).await?;
+    }
+    Ok(())
+}
+

@@ -1,0 +1,111 @@
+//! A socket that reads server frames one at a time, whether a WebSocket
+//! text frame carries one of them or, under `GET /ws?frames=lines`
+//! ([`confab_shared::Framing::Lines`]), several: what the browser client and the benchmark
+//! ask for. [`next_frame`](crate::next_frame) reads a socket without it.
+
+use std::collections::VecDeque;
+
+use confab_shared::{frame_lines, ServerMsg};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{Stream, StreamExt};
+use tokio::time::{timeout_at, Instant};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::{try_ws_request, Error, Incoming, Result, WsStream};
+
+type WsResult = std::result::Result<WsMessage, tokio_tungstenite::tungstenite::Error>;
+
+/// A socket's incoming side with the server frames read but not yet taken.
+pub struct Frames<S> {
+    stream: S,
+    queued: VecDeque<ServerMsg>,
+}
+
+/// A whole socket under `?frames=lines`, past its `welcome`.
+pub type LinesSocket = Frames<WsStream>;
+/// The sending half of a split [`LinesSocket`].
+pub type LinesSink = SplitSink<WsStream, WsMessage>;
+/// The receiving half of a split [`LinesSocket`].
+pub type LinesSource = Frames<SplitStream<WsStream>>;
+
+impl<S> Frames<S> {
+    pub fn new(stream: S) -> Self {
+        Self {
+            stream,
+            queued: VecDeque::new(),
+        }
+    }
+
+    /// The socket itself, to send on it.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+}
+
+impl<S> Frames<S>
+where
+    S: Stream<Item = WsResult> + Unpin,
+{
+    /// The next server frame (pings are answered by tungstenite itself).
+    /// Cancel-safe: a frame is taken only when this returns it.
+    pub async fn next_frame(&mut self, deadline: Instant) -> Incoming {
+        loop {
+            if let Some(msg) = self.queued.pop_front() {
+                return Incoming::Frame(msg);
+            }
+            match timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return Incoming::TimedOut,
+                Ok(None) => return Incoming::Ended("connection ended".into()),
+                Ok(Some(Err(e))) => return Incoming::Ended(format!("socket error: {e}")),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    for line in frame_lines(&text) {
+                        match serde_json::from_str::<ServerMsg>(line) {
+                            Ok(msg) => self.queued.push_back(msg),
+                            Err(e) => {
+                                return Incoming::Ended(format!("unreadable line ({e}): {line}"))
+                            }
+                        }
+                    }
+                }
+                Ok(Some(Ok(WsMessage::Close(frame)))) => {
+                    let code = frame.map(|f| u16::from(f.code));
+                    return Incoming::Ended(format!("closed by the server, code {code:?}"));
+                }
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+}
+
+impl LinesSocket {
+    /// Its sending and receiving halves, the frames already read kept.
+    pub fn split(self) -> (LinesSink, LinesSource) {
+        let (sink, stream) = self.stream.split();
+        (
+            sink,
+            Frames {
+                stream,
+                queued: self.queued,
+            },
+        )
+    }
+}
+
+/// A socket for `token` to `url`, the server's `ws_url_for(Framing::Lines)`,
+/// past its `welcome`, without Nagle's delay. (The benchmark's Node relay
+/// ignores the query: lines are read either way.)
+pub async fn ws_connect_lines(url: &str, token: &str, deadline: Instant) -> Result<LinesSocket> {
+    let request = try_ws_request(url, Some(token), None)?;
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let (ws, _) = timeout_at(deadline, connecting)
+        .await
+        .map_err(|_| Error::new("WebSocket handshake timed out"))?
+        .map_err(|e| Error::context("WebSocket handshake", e))?;
+    let mut socket = Frames::new(ws);
+    match socket.next_frame(deadline).await {
+        Incoming::Frame(ServerMsg::Welcome { .. }) => Ok(socket),
+        Incoming::Frame(other) => Err(Error(format!("expected welcome, got {}", other.kind()))),
+        Incoming::Ended(why) => Err(Error(format!("before welcome: {why}"))),
+        Incoming::TimedOut => Err(Error::new("no welcome in time")),
+    }
+}
