@@ -44,6 +44,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::{Parser, ValueEnum};
+use confab_shared::Framing;
 use tokio::time::Instant;
 
 #[path = "bench/fanout.rs"]
@@ -136,6 +137,10 @@ pub struct Args {
     /// Logins and WebSocket handshakes in flight at once.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Clients connect without `?frames=lines` (one server frame per
+    /// WebSocket frame), to compare.
+    #[arg(long)]
+    pub single_frames: bool,
     /// Time limit of each phase (setup, run) of a scenario, in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout_secs: u64,
@@ -239,9 +244,18 @@ async fn run(args: Args) -> ExitCode {
     );
     println!("  {args:?}");
     println!(
-        "  clients connect to {}, as the browser client does: \
-         a text frame may carry several server frames, one per line",
-        confab_shared::Framing::Lines.ws_path()
+        "  clients connect to {}{}",
+        if args.single_frames {
+            Framing::Single
+        } else {
+            Framing::Lines
+        }
+        .ws_path(),
+        if args.single_frames {
+            " (--single-frames): one server frame per WebSocket frame"
+        } else {
+            ", as the browser client does: a text frame may carry several server frames"
+        }
     );
     let (soft_before, hard_before) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap_or((0, 0));
     // The servers inherit this limit and hold as many sockets as the bench:
@@ -303,6 +317,11 @@ async fn run(args: Args) -> ExitCode {
         server_log: args.server_log.clone(),
         server_args: args.server_arg.clone(),
         concurrency: args.concurrency,
+        framing: if args.single_frames {
+            Framing::Single
+        } else {
+            Framing::Lines
+        },
         pg_url: args
             .pg_url
             .clone()

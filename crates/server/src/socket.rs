@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
-use confab_shared::{
-    decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User,
-};
+use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
 use futures_util::FutureExt as _;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};

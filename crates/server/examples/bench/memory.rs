@@ -83,12 +83,12 @@ pub async fn run(args: &Args, ctx: &Ctx, backend: Backend, report: &mut Report) 
     })
     .await?;
     let mut marker_ws = ws_connect_lines(
-        &server.ws_url_for(confab_shared::Framing::Lines),
+        &server.ws_url_for(ctx.framing),
         &marker_token,
         setup_deadline,
     )
-        .await
-        .context("marker socket")?;
+    .await
+    .context("marker socket")?;
     let said = ClientMsg::Send {
         room: RoomId::lobby(),
         text: MessageText::parse(MARKER)?,

@@ -23,6 +23,8 @@ pub struct Ctx {
     /// Extra arguments for every Confab server.
     pub server_args: Vec<String>,
     pub concurrency: usize,
+    /// What the clients ask of `GET /ws`.
+    pub framing: Framing,
     /// Base URL of the PostgreSQL server; each run makes a fresh database.
     pub pg_url: String,
     /// The Node `ws` relay script (`bench/node_relay/relay.js`).
@@ -292,7 +294,7 @@ where
     let then = &then;
     let results: Vec<Result<T>> = futures_util::stream::iter(tokens.iter().enumerate())
         .map(|(i, token)| async move {
-            let url = nodes.of(i).ws_url_for(Framing::Lines);
+            let url = nodes.of(i).ws_url_for(ctx.framing);
             let ws = ws_connect_lines(&url, token, deadline)
                 .await
                 .context(format!("socket {i}"))?;

@@ -116,4 +116,3 @@ pub(crate) async fn send_text(
     }
     Ok(())
 }
-
