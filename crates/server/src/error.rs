@@ -15,6 +15,10 @@ pub enum AppError {
     Invalid(String),
     #[error("no valid session: log in with POST /api/session")]
     Unauthorized,
+    /// A login or password check failed: one answer whether the name or
+    /// the password was wrong, so it cannot tell who has an account.
+    #[error("wrong name or password")]
+    WrongPassword,
     #[error("the name {0} is taken")]
     NameTaken(String),
     #[error("{0}")]
@@ -57,7 +61,7 @@ impl AppError {
         match self {
             Self::BadJson(_) => ErrorCode::BadJson,
             Self::Invalid(_) => ErrorCode::Invalid,
-            Self::Unauthorized => ErrorCode::Unauthorized,
+            Self::Unauthorized | Self::WrongPassword => ErrorCode::Unauthorized,
             Self::NameTaken(_) => ErrorCode::NameTaken,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotMember(_) => ErrorCode::NotMember,
@@ -121,7 +125,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadJson(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::WrongPassword => StatusCode::UNAUTHORIZED,
             Self::NameTaken(_) => StatusCode::CONFLICT,
             Self::Forbidden(_) | Self::NotMember(_) | Self::TooManyRooms(_) => {
                 StatusCode::FORBIDDEN

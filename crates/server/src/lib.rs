@@ -19,13 +19,14 @@
 //! - [`socket`]: one WebSocket connection's `select!` loop.
 //! - [`event_stream`]: one Server-Sent Events stream, resumable by event id.
 //! - [`image_kind`]: recognising uploaded images by their bytes.
-//! - [`routes`]: the HTTP resources (`session`, `rooms`, `dm`, `ws`, `events`,
-//!   `uploads`, `health`, `pages`).
+//! - [`routes`]: the HTTP resources (`session`, `account`, `devices`,
+//!   `rooms`, `dm`, `ws`, `events`, `uploads`, `health`, `pages`).
 //! - [`history`]: reading history and read cursors, shared by WS and REST.
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
+//! - [`password`]: argon2id hashes of account passwords, off the async threads.
 //! - [`origin`], [`client_addr`], [`rate_limit`]: the small guards.
 //! - [`limits`]: connections per user and per address, HTTP requests and
-//!   new sessions per address.
+//!   new sessions per address, failed logins per name and per address.
 //! - [`online`]: online users per room for the public room list, tallied
 //!   from the shared presence record.
 //! - [`error`]: one error type, mapped to `error` frames and HTTP statuses.
@@ -50,6 +51,7 @@ pub mod metrics;
 pub mod online;
 pub mod origin;
 pub mod outbox;
+pub mod password;
 pub mod peer;
 pub mod rate_limit;
 pub mod request_id;

@@ -182,6 +182,7 @@ impl Application {
                 settings.max_connections_per_ip,
             ),
             http_limits: HttpLimits::new(&settings),
+            logins: Default::default(),
             online,
             settings: Arc::new(settings),
             metrics,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub conn_caps: ConnectionCaps,
     /// HTTP requests and new sessions per address.
     pub http_limits: HttpLimits,
+    /// Failed logins per name and per address.
+    pub logins: Arc<crate::limits::logins::LoginThrottle>,
     /// Online users per room, from the shared presence record.
     pub online: Arc<OnlineBoard>,
 }

@@ -6,6 +6,8 @@
 //!
 //! Map of the modules:
 //!
+//! - [`account`]: `Password` (the policy) and the bodies of the account
+//!   routes (log in, claim a name, change the password, list devices).
 //! - [`names`]: `UserName`, `RoomName` and `RoomId` (a public room or a
 //!   `dm:a:b` conversation). They *parse* their input, so a value of these
 //!   types is valid by construction, on both sides of the wire.
@@ -23,6 +25,7 @@
 //!
 //! The crate depends on nothing async so that it builds for `wasm32`.
 
+pub mod account;
 pub mod client_msg;
 pub mod error;
 pub mod mention;
@@ -31,6 +34,9 @@ pub mod names;
 pub mod server_msg;
 pub mod text;
 
+pub use account::{
+    DeviceList, DeviceSession, NameAndPassword, Password, PasswordChange, PasswordError,
+};
 pub use client_msg::{decode, ClientMsg, ClientMsgKind, DecodeError};
 pub use error::{ErrorBody, ErrorCode};
 pub use model::{

@@ -7,8 +7,11 @@
 //! `pos` inside the committing transaction, so several nodes can write at
 //! once and still agree on one gap-free order.
 
+mod accounts;
 pub mod postgres;
 pub mod sqlite;
+
+pub use accounts::{Credentials, Device, SessionInfo};
 
 use async_trait::async_trait;
 use confab_shared::{Attachment, ClientId, Color, Message, RoomId, Timestamp, User, UserName};
@@ -230,6 +233,30 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes every session last used before `cutoff` (ms since the
     /// epoch); returns how many.
     async fn purge_sessions(&self, cutoff: i64) -> StoreResult<u64>;
+    /// [`Store::create_user`] whose name is claimed from the start: the
+    /// user has `password_hash` (argon2id, PHC string) in the same commit.
+    async fn create_account(
+        &self,
+        name: &UserName,
+        color: &Color,
+        token_hash: &str,
+        password_hash: &str,
+    ) -> StoreResult<User>;
+    /// Sets or replaces a user's password hash: the name is claimed.
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<()>;
+    /// The user called `name_key` ([`UserName::key`]) with their password hash.
+    async fn credentials(&self, name_key: &str) -> StoreResult<Option<Credentials>>;
+    /// Records the device a session was opened from.
+    async fn describe_session(&self, token_hash: &str, device: &Device) -> StoreResult<()>;
+    /// Every session of a user, the newest first.
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>>;
+    /// Deletes every session of `user_id` except `keep`; the deleted ones'
+    /// token hashes (their connections are closed by the caller).
+    async fn delete_sessions_of(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>>;
     /// Looks a user up by the case-folded name ([`UserName::key`]).
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>>;
 

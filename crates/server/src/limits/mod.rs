@@ -6,6 +6,7 @@
 
 pub mod conns;
 pub mod http;
+pub mod logins;
 
 use std::net::IpAddr;
 

@@ -1,5 +1,7 @@
 //! HTTP routes, one module per resource.
 
+mod account;
+mod devices;
 mod dm;
 mod events;
 mod health;
@@ -47,6 +49,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
                     .route(web::get().to(session::current))
                     .route(web::delete().to(session::end)),
             )
+            .route("/account", web::post().to(account::claim))
+            .route(
+                "/account/password",
+                web::post().to(account::change_password),
+            )
+            .route("/login", web::post().to(account::login))
+            .service(
+                web::resource("/sessions")
+                    .route(web::get().to(devices::list))
+                    .route(web::delete().to(devices::end_others)),
+            )
+            .route("/sessions/{id}", web::delete().to(devices::end_one))
             .route("/events", web::get().to(events::stream))
             .route("/rooms", web::get().to(rooms::list))
             .service(

@@ -1,4 +1,4 @@
-//! `/api/session`: claim a name, see who you are, log out.
+//! `/api/session`: claim a name as a guest, see who you are, log out.
 
 use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,7 +12,7 @@ use crate::auth::{
 use crate::client_addr::request_is_https;
 use crate::error::AppError;
 use crate::state::AppState;
-use confab_engine::store::StoreError;
+use confab_engine::store::{Device, StoreError};
 
 /// Readable on both light and dark backgrounds.
 const PALETTE: [&str; 16] = [
@@ -29,7 +29,7 @@ pub struct NewSession {
 /// (`session_ttl`; a year when sessions never expire), and is `Secure`
 /// whenever the client came over HTTPS (see [`request_is_https`]) or the
 /// server is told so (`secure_cookie`).
-fn session_cookie(req: &HttpRequest, state: &AppState, token: &str) -> Cookie<'static> {
+pub(super) fn session_cookie(req: &HttpRequest, state: &AppState, token: &str) -> Cookie<'static> {
     let settings = &state.settings;
     let secure = settings.secure_cookie || request_is_https(req, &settings.trusted_proxies);
     let age = session_ttl(settings).map_or(CookieAge::days(365), |ttl| {
@@ -61,8 +61,20 @@ pub async fn create(
             }
         }
     }
-    // Creating a user is the one write anyone may do without a session.
-    if let Some(ip) = crate::limits::request_ip(&req, &state.settings.trusted_proxies) {
+    new_user(&req, &state, &name, None).await
+}
+
+/// Creates the user `name` (an account if `password_hash` is given) with a
+/// first session, puts them in the lobby, and answers with the session.
+/// Creating a user is the one write anyone may do without a session: it is
+/// limited per address.
+pub(super) async fn new_user(
+    req: &HttpRequest,
+    state: &AppState,
+    name: &UserName,
+    password_hash: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(ip) = crate::limits::request_ip(req, &state.settings.trusted_proxies) {
         state.http_limits.check_session(ip)?;
     }
     let color = PALETTE
@@ -71,24 +83,51 @@ pub async fn create(
         .unwrap_or(PALETTE[0]);
     let color = Color::parse(color).map_err(|e| AppError::Internal(e.to_string()))?;
     let token = new_token();
-    let user = match state
-        .store
-        .create_user(&name, &color, &hash_token(&token))
-        .await
-    {
+    let token_hash = hash_token(&token);
+    let created = match password_hash {
+        Some(hash) => {
+            state
+                .store
+                .create_account(name, &color, &token_hash, hash)
+                .await
+        }
+        None => state.store.create_user(name, &color, &token_hash).await,
+    };
+    let user = match created {
         Ok(user) => user,
         Err(StoreError::NameTaken) => {
             return Err(AppError::NameTaken(format!("{name} (pick another name)")))
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(user = %user.name, "new user");
+    state
+        .store
+        .describe_session(&token_hash, &device_of(req, state))
+        .await?;
+    tracing::info!(user = %user.name, account = password_hash.is_some(), "new user");
     // Everyone starts in the lobby. Only the membership is committed (the
     // answer shows no room); its members see them arrive from the log.
     state.chat.enter(&user, RoomId::lobby()).await?;
     Ok(HttpResponse::Ok()
-        .cookie(session_cookie(&req, &state, &token))
+        .cookie(session_cookie(req, state, &token))
         .json(SessionReply { token, user }))
+}
+
+/// The device a request comes from, for the account's list of sessions.
+pub(super) fn device_of(req: &HttpRequest, state: &AppState) -> Device {
+    /// Enough for any real browser's; the rest is cut.
+    const MAX_AGENT_CHARS: usize = 256;
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|agent| agent.chars().take(MAX_AGENT_CHARS).collect());
+    let address =
+        crate::limits::request_ip(req, &state.settings.trusted_proxies).map(|ip| ip.to_string());
+    Device {
+        user_agent,
+        address,
+    }
 }
 
 /// `GET /api/session`: the current user.

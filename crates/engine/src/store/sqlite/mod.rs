@@ -15,6 +15,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+mod accounts;
 mod commit;
 mod names;
 mod posts;
@@ -24,13 +25,13 @@ mod uploads;
 mod writer;
 
 use self::rows::{
-    corrupt, is_unique_violation, member_event_from_row, message_from_row, messages_from_rows,
-    now_millis, to_i64, user_from_row, MESSAGE_COLUMNS,
+    corrupt, member_event_from_row, message_from_row, messages_from_rows, to_i64, user_from_row,
+    MESSAGE_COLUMNS,
 };
 
 use super::{
-    Blob, LogBody, LogEntry, Membership, Outcome, Page, RoomInfo, Store, StoreError, StoreResult,
-    UploadQuota, UploadRecord, Write,
+    Blob, Credentials, Device, LogBody, LogEntry, Membership, Outcome, Page, RoomInfo, SessionInfo,
+    Store, StoreError, StoreResult, UploadQuota, UploadRecord, Write,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -101,37 +102,42 @@ impl Store for SqliteStore {
         color: &Color,
         token_hash: &str,
     ) -> StoreResult<User> {
-        let user = User {
-            id: uuid::Uuid::new_v4().simple().to_string(),
-            name: name.clone(),
-            color: color.clone(),
-        };
-        let now = now_millis();
-        let mut tx = self.write_tx().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, name, name_key, name_skeleton, color, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&user.id)
-        .bind(user.name.as_str())
-        .bind(user.name.key())
-        .bind(user.name.skeleton())
-        .bind(user.color.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::NameTaken),
-            other => other?,
-        };
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at) VALUES (?, ?, ?)")
-            .bind(token_hash)
-            .bind(&user.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(user)
+        self.insert_user(name, color, token_hash, None).await
+    }
+
+    async fn create_account(
+        &self,
+        name: &UserName,
+        color: &Color,
+        token_hash: &str,
+        password_hash: &str,
+    ) -> StoreResult<User> {
+        self.insert_user(name, color, token_hash, Some(password_hash))
+            .await
+    }
+
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<()> {
+        self.update_password(user_id, password_hash).await
+    }
+
+    async fn credentials(&self, name_key: &str) -> StoreResult<Option<Credentials>> {
+        self.find_credentials(name_key).await
+    }
+
+    async fn describe_session(&self, token_hash: &str, device: &Device) -> StoreResult<()> {
+        self.update_session_device(token_hash, device).await
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>> {
+        self.find_sessions_of(user_id).await
+    }
+
+    async fn delete_sessions_of(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>> {
+        self.remove_sessions_of(user_id, keep).await
     }
 
     async fn add_session(&self, user_id: &str, token_hash: &str) -> StoreResult<()> {

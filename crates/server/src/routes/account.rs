@@ -1,0 +1,124 @@
+//! Accounts: a name claimed with a password logs in from any device.
+//!
+//! - `POST /api/account {name, password}`: from a session of that name,
+//!   claims it (the session stays); otherwise creates the user with the
+//!   password and a first session, like `POST /api/session` does a guest.
+//! - `POST /api/login {name, password}`: a new session of the account.
+//! - `POST /api/account/password {old_password, new_password}`: ends every
+//!   other session of the account.
+//!
+//! A wrong name and a wrong password get the same 401, after the same
+//! work; failures are throttled per name and per address (429 with
+//! `Retry-After`, see [`crate::limits::logins`]).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use confab_shared::{NameAndPassword, Password, PasswordChange, SessionReply, UserName};
+
+use super::session::{device_of, new_user, session_cookie};
+use crate::auth::{hash_token, new_token, session_user, token_from_request, CurrentUser};
+use crate::error::AppError;
+use crate::password;
+use crate::state::AppState;
+
+fn parse_password(raw: &str) -> Result<Password, AppError> {
+    Password::parse(raw).map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// `POST /api/account`.
+pub async fn claim(
+    req: HttpRequest,
+    body: web::Json<NameAndPassword>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let name = UserName::parse(&body.name).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let password = parse_password(&body.password)?;
+    let current = match token_from_request(&req) {
+        Some(token) => session_user(&state, &hash_token(&token))
+            .await?
+            .filter(|user| user.name.key() == name.key())
+            .map(|user| (token, user)),
+        None => None,
+    };
+    let hash = password::hash(&password).await?;
+    let Some((token, user)) = current else {
+        return new_user(&req, &state, &name, Some(&hash)).await;
+    };
+    let claimed = state.store.credentials(&name.key()).await?;
+    if claimed.is_some_and(|c| c.password_hash.is_some()) {
+        return Err(AppError::NameTaken(format!(
+            "{name} is already claimed: change its password with POST /api/account/password"
+        )));
+    }
+    state.store.set_password(&user.id, &hash).await?;
+    tracing::info!(user = %user.name, "name claimed");
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(&req, &state, &token))
+        .json(SessionReply { token, user }))
+}
+
+/// `POST /api/login`.
+pub async fn login(
+    req: HttpRequest,
+    body: web::Json<NameAndPassword>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    // An unparsable name cannot be anyone's: the same answer as a wrong one.
+    let key = UserName::parse(&body.name)
+        .map(|name| name.key().to_owned())
+        .unwrap_or_else(|_| body.name.clone());
+    let ip = crate::limits::request_ip(&req, &state.settings.trusted_proxies);
+    state.logins.check(&key, ip)?;
+    let credentials = state.store.credentials(&key).await?;
+    let stored = credentials.as_ref().and_then(|c| c.password_hash.clone());
+    let right = password::verify(&body.password, stored).await?;
+    let Some(user) = credentials.filter(|_| right).map(|c| c.user) else {
+        state.logins.failed(&key, ip);
+        return Err(AppError::WrongPassword);
+    };
+    state.logins.succeeded(&key);
+    let token = new_token();
+    let token_hash = hash_token(&token);
+    state.store.add_session(&user.id, &token_hash).await?;
+    state
+        .store
+        .describe_session(&token_hash, &device_of(&req, &state))
+        .await?;
+    tracing::info!(user = %user.name, "logged in");
+    Ok(HttpResponse::Ok()
+        .cookie(session_cookie(&req, &state, &token))
+        .json(SessionReply { token, user }))
+}
+
+/// `POST /api/account/password`: 204; every other session of the account
+/// ends, its sockets and streams closed at once.
+pub async fn change_password(
+    req: HttpRequest,
+    me: CurrentUser,
+    body: web::Json<PasswordChange>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let new_password = parse_password(&body.new_password)?;
+    let key = me.user.name.key().to_owned();
+    let ip = crate::limits::request_ip(&req, &state.settings.trusted_proxies);
+    // A stolen session must not make guessing the password cheaper.
+    state.logins.check(&key, ip)?;
+    let stored = state
+        .store
+        .credentials(&key)
+        .await?
+        .and_then(|c| c.password_hash);
+    if stored.is_none() {
+        return Err(AppError::Forbidden(
+            "this name has no password: claim it with POST /api/account".into(),
+        ));
+    }
+    if !password::verify(&body.old_password, stored).await? {
+        state.logins.failed(&key, ip);
+        return Err(AppError::WrongPassword);
+    }
+    let hash = password::hash(&new_password).await?;
+    state.store.set_password(&me.user.id, &hash).await?;
+    let ended = super::devices::end_sessions(&state, &me.user.id, Some(&me.token_hash)).await?;
+    tracing::info!(user = %me.user.name, ended, "password changed");
+    Ok(HttpResponse::NoContent().finish())
+}
