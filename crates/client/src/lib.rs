@@ -4,13 +4,15 @@
 //!   and local actions (unit-tested on the host).
 //! - [`chat`]: the reactive handle the components use (signals + actions).
 //! - [`socket`]: the tab's one WebSocket, with reconnect and resume.
-//! - [`api`]: the REST calls (session).
+//! - [`api`]: the REST calls (session); [`account_api`]: log in with a
+//!   password, claim the name, devices.
 //! - [`upload`]: image uploads with progress.
 //! - [`components`]: one component per file.
 //!
 //! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
 //! [`hydrate`] entry point) and `ssr` (the server renders [`shell`]).
 
+pub mod account_api;
 pub mod api;
 pub mod backoff;
 pub mod chat;

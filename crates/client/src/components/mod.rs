@@ -1,5 +1,6 @@
 //! The UI, one component per file.
 
+pub mod account_panel;
 pub mod app;
 pub mod attachment;
 pub mod chat_screen;

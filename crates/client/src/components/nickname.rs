@@ -1,12 +1,14 @@
-//! The nickname screen: `POST /api/session`.
+//! The sign-in screen: a nickname alone continues as a guest
+//! (`POST /api/session`); with a password it logs in to a claimed name
+//! (`POST /api/login`).
 
 use confab_shared::{User, UserName};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
+use crate::{account_api, api};
 
-/// Asks for a nickname and signs in with it.
+/// Asks for a nickname, and a password for a claimed one, and signs in.
 #[component]
 pub fn NicknameScreen(
     /// A message to show above the form (e.g. the server could not be reached).
@@ -15,6 +17,7 @@ pub fn NicknameScreen(
     on_login: Callback<User>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
@@ -36,12 +39,23 @@ pub fn NicknameScreen(
         };
         busy.set(true);
         error.set(None);
+        let typed = password.get_untracked();
         spawn_local(async move {
-            match api::login(&parsed).await {
+            let signed_in = if typed.is_empty() {
+                api::login(&parsed).await.map_err(|e| match e {
+                    api::LoginError::Taken(m) => {
+                        format!("{m} If it is yours, enter its password.")
+                    }
+                    other => other.message().to_owned(),
+                })
+            } else {
+                account_api::log_in(parsed.as_str(), &typed).await
+            };
+            match signed_in {
                 Ok(user) => on_login.run(user),
                 Err(e) => {
                     busy.try_set(false);
-                    error.try_set(Some(e.message().to_owned()));
+                    error.try_set(Some(e));
                     if let Some(el) = input.get_untracked() {
                         let _ = el.focus();
                     }
@@ -73,6 +87,19 @@ pub fn NicknameScreen(
                 />
                 <p id="nickname-help" class="help">
                     "1 to 32 letters, digits, _ - or . (no spaces)."
+                </p>
+                <label for="password-input">"Password"</label>
+                <input
+                    id="password-input"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    aria-describedby="password-help"
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                <p id="password-help" class="help">
+                    "Only for a name protected by a password. Leave it empty to chat as a guest."
                 </p>
                 <p id="nickname-error" class="error" role="alert">
                     {move || error.get()}

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::chat::Chat;
+use crate::components::account_panel::AccountPanel;
 use crate::components::join_room::JoinRoom;
 use crate::components::online_users::OnlineUsers;
 use crate::dom;
@@ -128,6 +129,7 @@ pub fn Sidebar(
                     "Sign out"
                 </button>
             </header>
+            <AccountPanel user=user.clone()/>
             <JoinRoom on_joined=on_navigate/>
             <nav aria-labelledby="rooms-heading">
                 <h2 id="rooms-heading">"Rooms"</h2>

@@ -221,3 +221,94 @@ async fn start_on(addr: std::net::SocketAddr, old: &TestApp) -> TestApp {
     settings.listen = addr.to_string();
     start(settings, old.data_dir.clone()).await
 }
+
+/// How many `css` elements the page shows.
+async fn count(browser: &Browser, css: &str) -> u64 {
+    browser
+        .js(
+            "return document.querySelectorAll(arguments[0]).length;",
+            json!([css]),
+        )
+        .await
+        .as_u64()
+        .unwrap_or(0)
+}
+
+async fn wait_for_count(browser: &Browser, css: &str, want: u64) {
+    let started = std::time::Instant::now();
+    while count(browser, css).await != want {
+        assert!(
+            started.elapsed() < webdriver::UI_WAIT,
+            "{}: never {want} of {css}",
+            browser.name
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Ctrl+A, then `text`: replaces what a field holds.
+fn replacing(text: &str) -> String {
+    format!("\u{E009}a\u{E000}{text}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
+    let site = dist();
+    let app = spawn_app_with(|s| {
+        s.site_dir = Some(site);
+        s.http_rate_limit = 0;
+    })
+    .await;
+    let base = app.url("/");
+    let driver = Driver::start().await;
+    let laptop = Browser::open(&driver, "alice-laptop").await;
+    let phone = Browser::open(&driver, "alice-phone").await;
+
+    // A guest protects her name with a password from the account panel.
+    log_in(&laptop, &base, "alice").await;
+    laptop.click(".account summary").await;
+    laptop
+        .type_into("#claim-password", &format!("비밀번호 1234{ENTER}"))
+        .await;
+    laptop
+        .wait_for_text("log in with this name and password")
+        .await;
+
+    // On another device the name alone is taken; a wrong password fails;
+    // the right one logs in as the same alice.
+    phone.goto(&base).await;
+    phone
+        .type_into("#nickname-input", &format!("alice{ENTER}"))
+        .await;
+    phone.wait_for_text("If it is yours, enter its password").await;
+    phone
+        .type_into("#password-input", &format!("not my password{ENTER}"))
+        .await;
+    phone.wait_for_text("Wrong name or password").await;
+    phone
+        .type_into(
+            "#password-input",
+            &replacing(&format!("비밀번호 1234{ENTER}")),
+        )
+        .await;
+    phone.wait_for("#composer-input").await;
+    say(&phone, "hi from my phone").await;
+    laptop.wait_for_text("hi from my phone").await;
+
+    // The laptop lists both devices and logs the phone out.
+    laptop.click(".account summary").await;
+    laptop.click(".account summary").await;
+    wait_for_count(&laptop, ".device", 2).await;
+    assert_eq!(count(&laptop, ".device-current").await, 1);
+    laptop.screenshot("07-devices").await;
+    laptop.click(".device-end").await;
+    wait_for_count(&laptop, ".device", 1).await;
+    phone.wait_for("#nickname-input").await;
+    phone.screenshot("08-logged-out-remotely").await;
+    // The laptop stays signed in and chatting.
+    say(&laptop, "still here").await;
+    laptop.wait_for_text("still here").await;
+
+    laptop.close().await;
+    phone.close().await;
+}
