@@ -43,30 +43,25 @@ async fn session_reply(resp: Response) -> Result<User, String> {
         .map_err(|e| format!("Unexpected reply from the server: {e}"))
 }
 
-fn name_and_password(name: &str, password: &str) -> serde_json::Value {
-    serde_json::json!({ "name": name, "password": password })
+/// `POST path {name, password}`, answered with a session.
+async fn post_credentials(path: &str, name: &str, password: &str) -> Result<User, String> {
+    let resp = Request::post(path)
+        .json(&serde_json::json!({ "name": name, "password": password }))
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(unreachable)?;
+    session_reply(resp).await
 }
 
 /// `POST /api/login`: a new session of a claimed name.
 pub async fn log_in(name: &str, password: &str) -> Result<User, String> {
-    let resp = Request::post("/api/login")
-        .json(&name_and_password(name, password))
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(unreachable)?;
-    session_reply(resp).await
+    post_credentials("/api/login", name, password).await
 }
 
 /// `POST /api/account` from this session: protects its name with `password`.
 pub async fn claim(name: &str, password: &str) -> Result<User, String> {
-    let resp = Request::post("/api/account")
-        .json(&name_and_password(name, password))
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(unreachable)?;
-    session_reply(resp).await
+    post_credentials("/api/account", name, password).await
 }
 
 /// `GET /api/sessions`.
@@ -107,7 +102,10 @@ mod tests {
         assert_eq!(failure(401, None), "Wrong name or password.");
         assert!(failure(429, None).contains("Wait"));
         let short = ErrorBody::new(ErrorCode::Invalid, "a password has at least 8 characters");
-        assert_eq!(failure(400, Some(short)), "a password has at least 8 characters.");
+        assert_eq!(
+            failure(400, Some(short)),
+            "a password has at least 8 characters."
+        );
         assert_eq!(failure(500, None), "The server answered HTTP 500.");
     }
 }

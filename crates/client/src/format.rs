@@ -60,6 +60,40 @@ pub fn normalize_room_input(raw: &str) -> String {
     raw.trim().trim_start_matches('#').to_lowercase()
 }
 
+/// A device as people name it, from its user agent: "Firefox on Windows".
+/// The order matters: Edge and Chrome also say "Safari", Chrome on iOS says
+/// "CriOS", and Android also says "Linux".
+pub fn device_label(user_agent: &str) -> String {
+    let has = |needle: &str| user_agent.contains(needle);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        return user_agent.chars().take(40).collect();
+    };
+    let system = if has("Android") {
+        "Android"
+    } else if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") {
+        "macOS"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_owned();
+    };
+    format!("{browser} on {system}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +150,18 @@ mod tests {
         assert_eq!(char_count("héllo"), 5);
         assert_eq!(counter_label("hé"), "2 / 4000");
         assert_eq!(normalize_room_input("  #Rust-Dev "), "rust-dev");
+    }
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(device_label(chrome), "Chrome on Linux");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(iphone), "Safari on iOS");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0";
+        assert_eq!(device_label(edge), "Edge on Windows");
+        let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36";
+        assert_eq!(device_label(android), "Chrome on Android");
+        assert_eq!(device_label("curl/8.5.0"), "curl/8.5.0");
     }
 }

@@ -56,8 +56,11 @@ contract!(
     rooms_created_per_user_are_capped,
     public_rooms_page_by_name,
     idle_sessions_expire_and_used_ones_do_not,
+    accounts_keep_a_password_and_their_sessions_devices,
 );
 
+#[path = "contract_support/accounts.rs"]
+mod accounts;
 #[path = "contract_support/backfill.rs"]
 mod backfill;
 #[path = "contract_support/cluster.rs"]
@@ -69,6 +72,7 @@ mod reads;
 #[path = "contract_support/uploads.rs"]
 mod uploads;
 
+use accounts::*;
 use limits::*;
 use reads::*;
 use uploads::*;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account_api;
-use crate::{dom, timefmt};
+use crate::{dom, format, timefmt};
 
 /// "Account" under the user's name; opened, it loads the devices.
 #[component]
@@ -69,12 +69,16 @@ pub fn AccountPanel(
     let row = move |device: DeviceSession| {
         let ms = device.last_seen.millis();
         let seen = timefmt::full(ms, dom::tz_offset(ms));
-        let agent = device.user_agent.clone().unwrap_or_else(|| "Unknown device".into());
+        let agent = device.user_agent.clone().unwrap_or_default();
+        let label = match agent.as_str() {
+            "" => "Unknown device".to_owned(),
+            agent => format::device_label(agent),
+        };
         let address = device.address.clone().unwrap_or_default();
         let id = device.id.clone();
         view! {
             <li class="device" data-session=device.id.clone()>
-                <span class="device-agent">{agent}</span>
+                <span class="device-agent" title=agent>{label}</span>
                 <span class="device-meta">{format!("{address} · last seen {seen}")}</span>
                 {if device.current {
                     view! { <span class="device-current">"This device"</span> }.into_any()

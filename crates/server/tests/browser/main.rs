@@ -25,6 +25,19 @@ fn dist() -> PathBuf {
     dist
 }
 
+/// A server on port 0 that serves the built UI.
+async fn serve_ui() -> TestApp {
+    let site = dist();
+    spawn_app_with(|s| {
+        s.site_dir = Some(site);
+        // Two browsers and the test's bot share one address, and reload
+        // and reconnect in bursts (pages, assets, a restart): the
+        // per-address HTTP limit is for strangers, not for this.
+        s.http_rate_limit = 0;
+    })
+    .await
+}
+
 async fn log_in(browser: &Browser, base: &str, name: &str) {
     browser.goto(base).await;
     browser
@@ -94,15 +107,7 @@ async fn open_room(browser: &Browser, room: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_chat_dm_reload_and_survive_a_server_restart() {
-    let site = dist();
-    let app = spawn_app_with(|s| {
-        s.site_dir = Some(site);
-        // Two browsers and the test's bot share one address, and reload
-        // and reconnect in bursts (pages, assets, a restart): the
-        // per-address HTTP limit is for strangers, not for this.
-        s.http_rate_limit = 0;
-    })
-    .await;
+    let app = serve_ui().await;
     let base = app.url("/");
     let driver = Driver::start().await;
     let alice = Browser::open(&driver, "alice").await;
@@ -253,12 +258,7 @@ fn replacing(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
-    let site = dist();
-    let app = spawn_app_with(|s| {
-        s.site_dir = Some(site);
-        s.http_rate_limit = 0;
-    })
-    .await;
+    let app = serve_ui().await;
     let base = app.url("/");
     let driver = Driver::start().await;
     let laptop = Browser::open(&driver, "alice-laptop").await;
@@ -280,7 +280,9 @@ async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
     phone
         .type_into("#nickname-input", &format!("alice{ENTER}"))
         .await;
-    phone.wait_for_text("If it is yours, enter its password").await;
+    phone
+        .wait_for_text("If it is yours, enter its password")
+        .await;
     phone
         .type_into("#password-input", &format!("not my password{ENTER}"))
         .await;
