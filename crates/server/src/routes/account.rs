@@ -14,7 +14,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use confab_shared::{NameAndPassword, Password, PasswordChange, SessionReply, UserName};
 
-use super::session::{device_of, new_user, session_cookie};
+use super::session::{check_new_user, describe_session, device_of, new_user, session_cookie};
 use crate::auth::{hash_token, new_token, session_user, token_from_request, CurrentUser};
 use crate::error::AppError;
 use crate::password;
@@ -39,8 +39,9 @@ pub async fn claim(
             .map(|user| (token, user)),
         None => None,
     };
-    let hash = password::hash(&password).await?;
     let Some((token, user)) = current else {
+        check_new_user(&req, &state)?;
+        let hash = password::hash(&password).await?;
         return new_user(&req, &state, &name, Some(&hash)).await;
     };
     let claimed = state.store.credentials(&name.key()).await?;
@@ -49,6 +50,7 @@ pub async fn claim(
             "{name} is already claimed: change its password with POST /api/account/password"
         )));
     }
+    let hash = password::hash(&password).await?;
     state.store.set_password(&user.id, &hash).await?;
     tracing::info!(user = %user.name, "name claimed");
     Ok(HttpResponse::Ok()
@@ -79,10 +81,7 @@ pub async fn login(
     let token = new_token();
     let token_hash = hash_token(&token);
     state.store.add_session(&user.id, &token_hash).await?;
-    state
-        .store
-        .describe_session(&token_hash, &device_of(&req, &state))
-        .await?;
+    describe_session(&state, &token_hash, &device_of(&req, &state)).await;
     tracing::info!(user = %user.name, "logged in");
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&req, &state, &token))

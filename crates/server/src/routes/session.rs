@@ -61,22 +61,28 @@ pub async fn create(
             }
         }
     }
+    check_new_user(&req, &state)?;
     new_user(&req, &state, &name, None).await
+}
+
+/// Creating a user is the one write anyone may do without a session: it is
+/// limited per address. Checked before any work (a password's hash).
+pub(super) fn check_new_user(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    if let Some(ip) = crate::limits::request_ip(req, &state.settings.trusted_proxies) {
+        state.http_limits.check_session(ip)?;
+    }
+    Ok(())
 }
 
 /// Creates the user `name` (an account if `password_hash` is given) with a
 /// first session, puts them in the lobby, and answers with the session.
-/// Creating a user is the one write anyone may do without a session: it is
-/// limited per address.
+/// The caller has passed [`check_new_user`].
 pub(super) async fn new_user(
     req: &HttpRequest,
     state: &AppState,
     name: &UserName,
     password_hash: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(ip) = crate::limits::request_ip(req, &state.settings.trusted_proxies) {
-        state.http_limits.check_session(ip)?;
-    }
     let color = PALETTE
         .choose(&mut rand::thread_rng())
         .copied()
@@ -100,10 +106,7 @@ pub(super) async fn new_user(
         }
         Err(e) => return Err(e.into()),
     };
-    state
-        .store
-        .describe_session(&token_hash, &device_of(req, state))
-        .await?;
+    describe_session(state, &token_hash, &device_of(req, state)).await;
     tracing::info!(user = %user.name, account = password_hash.is_some(), "new user");
     // Everyone starts in the lobby. Only the membership is committed (the
     // answer shows no room); its members see them arrive from the log.
@@ -111,6 +114,14 @@ pub(super) async fn new_user(
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(req, state, &token))
         .json(SessionReply { token, user }))
+}
+
+/// Records a new session's device. Only for the list of devices: a failure
+/// is logged, never fails the sign-in (the session exists by now).
+pub(super) async fn describe_session(state: &AppState, token_hash: &str, device: &Device) {
+    if let Err(e) = state.store.describe_session(token_hash, device).await {
+        tracing::warn!(error = %e, "could not record the session's device");
+    }
 }
 
 /// The device a request comes from, for the account's list of sessions.

@@ -227,6 +227,17 @@ async fn sessions_created_per_address_are_limited_and_nothing_is_created_past_it
     assert!((1..=30).contains(&retry_after(&res)), "{:?}", res.headers());
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["code"], "rate_limited");
+    // An account is a new user too: the same limit, before its password
+    // is hashed, and nothing created.
+    let res = http()
+        .post(app.url("/api/account"))
+        .header("x-forwarded-for", here)
+        .json(&json!({ "name": "dave", "password": "a long passphrase" }))
+        .send()
+        .await
+        .expect("POST /api/account");
+    assert_eq!(res.status(), 429);
+    assert_eq!(login_from(&app, "dave", ELSEWHERE).await.status(), 200);
     // carol was not created: her name is free from another address.
     assert_eq!(login_from(&app, "carol", ELSEWHERE).await.status(), 200);
     // Other requests of the limited address still work.
