@@ -57,6 +57,7 @@ contract!(
     public_rooms_page_by_name,
     idle_sessions_expire_and_used_ones_do_not,
     accounts_keep_a_password_and_their_sessions_devices,
+    a_deleted_accounts_name_is_freed_only_after_release,
 );
 
 #[path = "contract_support/accounts.rs"]

@@ -203,3 +203,22 @@ pub fn sweep_sessions(store: Arc<dyn Store>, ttl: Duration) -> JoinHandle<()> {
         }
     })
 }
+
+/// Frees, hourly, the names of accounts deleted more than `reserved` ago
+/// (the first sweep right away).
+pub fn sweep_deleted_names(store: Arc<dyn Store>, reserved: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let now = confab_shared::Timestamp::now().millis();
+            let cutoff = now.saturating_sub(confab_engine::store::duration_ms(reserved));
+            match store.release_deleted_names(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(names = n, "names of deleted accounts freed"),
+                Err(e) => tracing::warn!(error = %e, "cannot free the names of deleted accounts"),
+            }
+        }
+    })
+}

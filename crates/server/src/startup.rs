@@ -72,6 +72,8 @@ struct Tasks {
     sweeper: tokio::task::JoinHandle<()>,
     /// Deletes idle sessions (none when sessions never expire).
     session_sweeper: Option<tokio::task::JoinHandle<()>>,
+    /// Frees the names of accounts deleted long enough ago.
+    names_sweeper: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the store named by the settings.
@@ -162,6 +164,8 @@ impl Application {
         );
         let session_sweeper = crate::auth::session_ttl(&settings)
             .map(|ttl| background::sweep_sessions(store.clone(), ttl));
+        let names_sweeper =
+            background::sweep_deleted_names(store.clone(), crate::routes::NAME_RESERVED);
         tracing::info!(%node, "node started");
         let chat = Chat {
             store: store.clone(),
@@ -196,6 +200,7 @@ impl Application {
                 background,
                 sweeper,
                 session_sweeper,
+                names_sweeper,
             },
         })
     }
@@ -264,6 +269,7 @@ impl Application {
             }
         }
         tasks.sweeper.abort();
+        tasks.names_sweeper.abort();
         state.hub.shutdown().await;
         if let Some(sweeper) = &tasks.session_sweeper {
             sweeper.abort();

@@ -57,6 +57,13 @@ pub struct NameAndPassword {
     pub password: String,
 }
 
+/// `DELETE /api/account`: the password again, so a borrowed session
+/// cannot delete the account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDeletion {
+    pub password: String,
+}
+
 /// `POST /api/account/password`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordChange {

@@ -35,7 +35,8 @@ pub mod server_msg;
 pub mod text;
 
 pub use account::{
-    DeviceList, DeviceSession, NameAndPassword, Password, PasswordChange, PasswordError,
+    AccountDeletion, DeviceList, DeviceSession, NameAndPassword, Password, PasswordChange,
+    PasswordError,
 };
 pub use client_msg::{decode, ClientMsg, ClientMsgKind, DecodeError};
 pub use error::{ErrorBody, ErrorCode};
@@ -72,6 +73,10 @@ pub const MAX_PAGE_BYTES: usize = 192 * 1024;
 
 /// The room every user starts in. It always exists.
 pub const LOBBY: &str = "lobby";
+
+/// Whom the messages of a deleted account are from. The store holds a user
+/// of this name so that nobody can take it (nor one confusable with it).
+pub const DELETED_USER: &str = "deleted-user";
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "confab_session";

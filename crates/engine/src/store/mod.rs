@@ -257,7 +257,15 @@ pub trait Store: Send + Sync + 'static {
         user_id: &str,
         keep: Option<&str>,
     ) -> StoreResult<Vec<String>>;
-    /// Looks a user up by the case-folded name ([`UserName::key`]).
+    /// Deletes an account at `now` (ms since the epoch): no password, every
+    /// session deleted (their token hashes returned, for the caller to close
+    /// their connections), its messages from [`confab_shared::DELETED_USER`].
+    /// The name stays taken until [`Store::release_deleted_names`].
+    async fn delete_account(&self, user_id: &str, now: i64) -> StoreResult<Vec<String>>;
+    /// Frees the names of accounts deleted before `cutoff`; how many.
+    async fn release_deleted_names(&self, cutoff: i64) -> StoreResult<u64>;
+    /// Looks a user up by the case-folded name ([`UserName::key`]); a
+    /// deleted account is nobody.
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>>;
 
     async fn is_member(&self, room: &RoomId, user_id: &str) -> StoreResult<bool>;

@@ -94,3 +94,76 @@ pub async fn accounts_keep_a_password_and_their_sessions_devices(store: &dyn Sto
     assert!(store.sessions_of(&alice.id).await.expect("list").is_empty());
     assert_eq!(store.sessions_of(&carol.id).await.expect("list").len(), 1);
 }
+
+/// A deleted account: no password, no sessions, messages from
+/// `deleted-user`, the name taken until it is released, then free again
+/// (and the released row keeps its place apart from the new owner's).
+pub async fn a_deleted_accounts_name_is_freed_only_after_release(store: &dyn Store) {
+    use confab_shared::{RoomId, DELETED_USER};
+
+    let color = Color::parse("#aa0011").expect("colour");
+    let alice_name = UserName::parse("alice").expect("name");
+    let alice = store
+        .create_account(&alice_name, &color, "a1", "$argon2id$a")
+        .await
+        .expect("account");
+    let lobby = RoomId::lobby();
+    let writes = vec![
+        super::contract_support::join(&lobby, &alice),
+        super::contract_support::post(&lobby, &alice, "bye"),
+    ];
+    store.commit(writes).await.expect("commit");
+
+    let now = confab_shared::Timestamp::now().millis();
+    let ended = store.delete_account(&alice.id, now).await.expect("delete");
+    assert_eq!(ended, ["a1"]);
+    let gone = store
+        .credentials("alice")
+        .await
+        .expect("read")
+        .expect("row kept");
+    assert_eq!(gone.password_hash, None);
+    assert_eq!(
+        store.user_by_name("alice").await.expect("read"),
+        None,
+        "nobody to DM"
+    );
+    let page = store.messages_after(&lobby, 0, 10).await.expect("history");
+    let last = page.messages.last().expect("her message");
+    assert_eq!(
+        (last.from.as_str(), last.text.as_str()),
+        (DELETED_USER, "bye")
+    );
+
+    // Reserved: released only for deletions before the cutoff.
+    let taken = store.create_user(&alice_name, &color, "x1").await;
+    assert!(matches!(taken, Err(StoreError::NameTaken)), "{taken:?}");
+    assert_eq!(store.release_deleted_names(now).await.expect("release"), 0);
+    assert_eq!(
+        store.release_deleted_names(now + 1).await.expect("release"),
+        1
+    );
+    assert_eq!(
+        store.release_deleted_names(now + 1).await.expect("again"),
+        0
+    );
+    let new_alice = store
+        .create_user(&alice_name, &color, "x2")
+        .await
+        .expect("the name is free");
+    assert_ne!(new_alice.id, alice.id);
+    assert_eq!(
+        store.user_by_name("alice").await.expect("read"),
+        Some(new_alice)
+    );
+    // The old messages stay the deleted user's, not the new alice's.
+    let page = store.messages_after(&lobby, 0, 10).await.expect("history");
+    assert_eq!(
+        page.messages.last().expect("message").from.as_str(),
+        DELETED_USER
+    );
+    // Nobody can take the deleted user's name.
+    let name = UserName::parse(DELETED_USER).expect("name");
+    let taken = store.create_user(&name, &color, "x3").await;
+    assert!(matches!(taken, Err(StoreError::NameTaken)), "{taken:?}");
+}

@@ -6,19 +6,28 @@
 //! - `POST /api/login {name, password}`: a new session of the account.
 //! - `POST /api/account/password {old_password, new_password}`: ends every
 //!   other session of the account.
+//! - `DELETE /api/account {password}`: leaves every room, ends every
+//!   session; the name stays reserved for [`NAME_RESERVED`], and the
+//!   account's messages show as from `deleted-user`.
 //!
 //! A wrong name and a wrong password get the same 401, after the same
 //! work; failures are throttled per name and per address (429 with
 //! `Retry-After`, see [`crate::limits::logins`]).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use confab_shared::{NameAndPassword, Password, PasswordChange, SessionReply, UserName};
+use confab_shared::{
+    AccountDeletion, NameAndPassword, Password, PasswordChange, SessionReply, UserName,
+};
 
 use super::session::{check_new_user, describe_session, device_of, new_user, session_cookie};
 use crate::auth::{hash_token, new_token, session_user, token_from_request, CurrentUser};
 use crate::error::AppError;
 use crate::password;
 use crate::state::AppState;
+
+/// How long a deleted account's name stays reserved: long enough that
+/// nobody can pose as its owner right after they left.
+pub const NAME_RESERVED: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 fn parse_password(raw: &str) -> Result<Password, AppError> {
     Password::parse(raw).map_err(|e| AppError::Invalid(e.to_string()))
@@ -97,9 +106,25 @@ pub async fn change_password(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let new_password = parse_password(&body.new_password)?;
-    let key = me.user.name.key().to_owned();
-    let ip = crate::limits::request_ip(&req, &state.settings.trusted_proxies);
-    // A stolen session must not make guessing the password cheaper.
+    check_own_password(&req, &me, &state, &body.old_password).await?;
+    let hash = password::hash(&new_password).await?;
+    state.store.set_password(&me.user.id, &hash).await?;
+    let ended = super::devices::end_sessions(&state, &me.user.id, Some(&me.token_hash)).await?;
+    tracing::info!(user = %me.user.name, ended, "password changed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Checks the account's password for an action that needs it again:
+/// throttled like a login (a stolen session must not make guessing it
+/// cheaper); 403 for a guest, who has none.
+async fn check_own_password(
+    req: &HttpRequest,
+    me: &CurrentUser,
+    state: &AppState,
+    given: &str,
+) -> Result<(), AppError> {
+    let key = me.user.name.key();
+    let ip = crate::limits::request_ip(req, &state.settings.trusted_proxies);
     state.logins.check(&key, ip)?;
     let stored = state
         .store
@@ -111,13 +136,34 @@ pub async fn change_password(
             "this name has no password: claim it with POST /api/account".into(),
         ));
     }
-    if !password::verify(&body.old_password, stored).await? {
+    if !password::verify(given, stored).await? {
         state.logins.failed(&key, ip);
         return Err(AppError::WrongPassword);
     }
-    let hash = password::hash(&new_password).await?;
-    state.store.set_password(&me.user.id, &hash).await?;
-    let ended = super::devices::end_sessions(&state, &me.user.id, Some(&me.token_hash)).await?;
-    tracing::info!(user = %me.user.name, ended, "password changed");
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
+}
+
+/// `DELETE /api/account`: 204 once the account has left every room and
+/// every session has ended (its sockets and streams closed at once).
+pub async fn delete(
+    req: HttpRequest,
+    me: CurrentUser,
+    body: web::Json<AccountDeletion>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    check_own_password(&req, &me, &state, &body.password).await?;
+    // Leaving first, through the log: every member sees them go. A failure
+    // here leaves the account as it was, to be deleted again.
+    for membership in state.store.memberships(&me.user.id).await? {
+        state.chat.leave(&me.user, membership.room).await?;
+    }
+    let now = confab_shared::Timestamp::now().millis();
+    let ended = state.store.delete_account(&me.user.id, now).await?;
+    for token_hash in &ended {
+        state.hub.end_session(token_hash.clone()).await?;
+    }
+    tracing::info!(user = %me.user.name, sessions = ended.len(), "account deleted");
+    let mut gone = session_cookie(&req, &state, "");
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
 }

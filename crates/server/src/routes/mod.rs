@@ -12,6 +12,8 @@ mod session;
 mod uploads;
 mod ws;
 
+pub use account::NAME_RESERVED;
+
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -49,7 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
                     .route(web::get().to(session::current))
                     .route(web::delete().to(session::end)),
             )
-            .route("/account", web::post().to(account::claim))
+            .service(
+                web::resource("/account")
+                    .route(web::post().to(account::claim))
+                    .route(web::delete().to(account::delete)),
+            )
             .route(
                 "/account/password",
                 web::post().to(account::change_password),

@@ -2,6 +2,7 @@
 //! 0 with its own temporary data directory and talks to it over loopback
 //! (see confab-testkit).
 
+mod account_deletion;
 mod accounts;
 mod bad_input;
 mod big_replies;

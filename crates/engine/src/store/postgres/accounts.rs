@@ -1,7 +1,7 @@
 //! Accounts (postgres): users who claimed their name with a password, and the
 //! sessions (devices) of each.
 
-use confab_shared::{Color, User, UserName};
+use confab_shared::{Color, User, UserName, DELETED_USER};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
@@ -113,6 +113,44 @@ impl PgStore {
         rows.iter()
             .map(|row| row.try_get("token_hash").map_err(Into::into))
             .collect()
+    }
+
+    pub(super) async fn remove_account(&self, user_id: &str, now: i64) -> StoreResult<Vec<String>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = NULL, deleted_at = $2 \
+             WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE messages SET sender_name = $2 WHERE sender_id = $1")
+            .bind(user_id)
+            .bind(DELETED_USER)
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| row.try_get("token_hash").map_err(Into::into))
+            .collect()
+    }
+
+    pub(super) async fn free_deleted_names(&self, cutoff: i64) -> StoreResult<u64> {
+        // 'deleted:' cannot be in a name's key, so it collides with nobody,
+        // and the skeleton is not NULL so the backfill at open leaves it.
+        let done = sqlx::query(
+            "UPDATE users SET name_key = 'deleted:' || id, name_skeleton = 'deleted:' || id \
+             WHERE deleted_at < $1 AND name_key NOT LIKE 'deleted:%'",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 }
 

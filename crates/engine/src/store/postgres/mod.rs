@@ -177,6 +177,14 @@ impl Store for PgStore {
         self.find_sessions_of(user_id).await
     }
 
+    async fn delete_account(&self, user_id: &str, now: i64) -> StoreResult<Vec<String>> {
+        self.remove_account(user_id, now).await
+    }
+
+    async fn release_deleted_names(&self, cutoff: i64) -> StoreResult<u64> {
+        self.free_deleted_names(cutoff).await
+    }
+
     async fn delete_sessions_of(
         &self,
         user_id: &str,
@@ -211,10 +219,12 @@ impl Store for PgStore {
     }
 
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT id, name, color FROM users WHERE name_key = $1")
-            .bind(name_key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, color FROM users WHERE name_key = $1 AND deleted_at IS NULL",
+        )
+        .bind(name_key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

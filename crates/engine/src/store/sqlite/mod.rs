@@ -132,6 +132,14 @@ impl Store for SqliteStore {
         self.find_sessions_of(user_id).await
     }
 
+    async fn delete_account(&self, user_id: &str, now: i64) -> StoreResult<Vec<String>> {
+        self.remove_account(user_id, now).await
+    }
+
+    async fn release_deleted_names(&self, cutoff: i64) -> StoreResult<u64> {
+        self.free_deleted_names(cutoff).await
+    }
+
     async fn delete_sessions_of(
         &self,
         user_id: &str,
@@ -166,10 +174,12 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_name(&self, name_key: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query("SELECT id, name, color FROM users WHERE name_key = ?")
-            .bind(name_key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, color FROM users WHERE name_key = ? AND deleted_at IS NULL",
+        )
+        .bind(name_key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
