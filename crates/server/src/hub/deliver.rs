@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use bytestring::ByteString;
 use confab_engine::store::{LogBody, Membership};
-use confab_shared::mention::mentions;
+use confab_shared::mention::mentions_of;
 use confab_shared::{
     Message, NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User,
 };
@@ -258,17 +258,25 @@ impl Hub {
                 .map(|id| (NotificationKind::Dm, id.clone()))
                 .into_iter()
                 .collect(),
-            RoomId::Public(_) => mentions(&message.text)
-                .iter()
-                .filter_map(|key| self.names.get(key))
-                .filter(|id| id.as_str() != sender_id)
-                .filter(|id| {
+            // The longest name of a member here that the text after `@`
+            // starts with, among this node's users (whom it can notify):
+            // with two members whose names extend one another on different
+            // nodes, a node may take the shorter (see docs/PROTOCOL.md).
+            RoomId::Public(_) => {
+                let in_room = |id: &String| {
                     self.users
                         .get(id.as_str())
                         .is_some_and(|l| l.rooms.contains(&message.room))
+                };
+                mentions_of(&message.text, |key| {
+                    self.names.get(key).is_some_and(in_room)
                 })
+                .iter()
+                .filter_map(|key| self.names.get(key))
+                .filter(|id| id.as_str() != sender_id)
                 .map(|id| (NotificationKind::Mention, id.clone()))
-                .collect(),
+                .collect()
+            }
         };
         if recipients.is_empty() {
             return;

@@ -124,6 +124,54 @@ async fn mentions_notify_the_mentioned_member() {
 }
 
 #[tokio::test]
+async fn a_korean_mention_with_an_honorific_notifies_the_longest_matching_member() {
+    let app = spawn_app().await;
+    let (jieun, minsu, minsunim) = (
+        app.login("지은").await,
+        app.login("민수").await,
+        app.login("민수님").await,
+    );
+    let mut m = app.connect(&minsu).await;
+    let mut n = app.connect(&minsunim).await;
+    let notified = |msg: &ServerMsg| matches!(msg, ServerMsg::Notification { .. });
+    // 민수야 is 민수 with a particle; 민수님 is a member of that name.
+    let res = app
+        .post(
+            "/api/rooms/lobby/messages",
+            &jieun,
+            json!({"text":"@민수야 밥 먹었어?"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert!(matches!(
+        m.recv_until(notified).await,
+        ServerMsg::Notification {
+            kind: NotificationKind::Mention,
+            ..
+        }
+    ));
+    let res = app
+        .post(
+            "/api/rooms/lobby/messages",
+            &jieun,
+            json!({"text":"@민수님 안녕하세요"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    match n.recv_until(notified).await {
+        ServerMsg::Notification { text, .. } => assert_eq!(text, "@민수님 안녕하세요"),
+        other => panic!("{other:?}"),
+    }
+    // 민수 got no notification for the second one (only its message).
+    let rest = m
+        .recv_until(|msg| matches!(msg, ServerMsg::Message { .. }))
+        .await;
+    assert!(matches!(rest, ServerMsg::Message { .. }));
+    m.expect_silence(std::time::Duration::from_millis(200))
+        .await;
+}
+
+#[tokio::test]
 async fn history_over_http_pages_and_checks_membership() {
     let app = spawn_app().await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
