@@ -7,6 +7,7 @@
 //! - [`api`]: the REST calls (session); [`account_api`]: log in with a
 //!   password, claim the name, devices.
 //! - [`upload`]: image uploads with progress.
+//! - [`search`]: matching typed text to names (Korean initial consonants).
 //! - [`components`]: one component per file.
 //!
 //! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
@@ -19,6 +20,7 @@ pub mod chat;
 pub mod components;
 pub mod dom;
 pub mod format;
+pub mod search;
 pub mod socket;
 pub mod state;
 pub mod timefmt;

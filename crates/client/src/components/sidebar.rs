@@ -9,7 +9,7 @@ use crate::chat::Chat;
 use crate::components::account_panel::AccountPanel;
 use crate::components::join_room::JoinRoom;
 use crate::components::online_users::OnlineUsers;
-use crate::dom;
+use crate::{dom, search};
 
 /// The navigation column (a drawer on phones).
 #[component]
@@ -22,22 +22,20 @@ pub fn Sidebar(
     on_signed_out: Callback<()>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
-    let public = Memo::new(move |_| {
+    // What the find box holds: rooms and conversations whose name matches
+    // (Korean initial consonants included, see `search`).
+    let filter = RwSignal::new(String::new());
+    let listed = move |direct: bool| {
+        let query = filter.get();
         chat.rooms
             .get()
             .into_iter()
-            .filter(|r| !r.direct)
+            .filter(|r| r.direct == direct && search::matches_query(&r.label, &query))
             .map(|r| r.id)
             .collect::<Vec<_>>()
-    });
-    let direct = Memo::new(move |_| {
-        chat.rooms
-            .get()
-            .into_iter()
-            .filter(|r| r.direct)
-            .map(|r| r.id)
-            .collect::<Vec<_>>()
-    });
+    };
+    let public = Memo::new(move |_| listed(false));
+    let direct = Memo::new(move |_| listed(true));
     let active_id = Memo::new(move |_| chat.active.get().map(|a| a.id));
 
     let sign_out = move |_| {
@@ -131,6 +129,15 @@ pub fn Sidebar(
             </header>
             <AccountPanel user=user.clone()/>
             <JoinRoom on_joined=on_navigate/>
+            <input
+                id="room-filter"
+                class="room-filter"
+                type="search"
+                placeholder="Find a room or person"
+                aria-label="Find a room or person"
+                prop:value=move || filter.get()
+                on:input=move |ev| filter.set(event_target_value(&ev))
+            />
             <nav aria-labelledby="rooms-heading">
                 <h2 id="rooms-heading">"Rooms"</h2>
                 <ul class="room-list">

@@ -311,6 +311,30 @@ async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
     say(&laptop, "still here").await;
     laptop.wait_for_text("still here").await;
 
+    // A room named in Hangul, found again by its initial consonants.
+    laptop
+        .type_into("#join-room-input", &format!("한국어방{ENTER}"))
+        .await;
+    open_room(&laptop, "한국어방").await;
+    wait_for_count(&laptop, ".room-link", 2).await;
+    laptop.type_into("#room-filter", "ㅎㄱ").await;
+    wait_for_count(&laptop, ".room-link", 1).await;
+    let shown = laptop
+        .js(
+            "return document.querySelector('.room-link .room-name').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        shown.as_str().is_some_and(|n| n.contains("한국어방")),
+        "{shown}"
+    );
+    laptop.screenshot("09-find-by-initials").await;
+    laptop
+        .type_into("#room-filter", &replacing("\u{E003}"))
+        .await;
+    wait_for_count(&laptop, ".room-link", 2).await;
+
     laptop.close().await;
     phone.close().await;
 }
