@@ -74,9 +74,11 @@ pub async fn login(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     // An unparsable name cannot be anyone's: the same answer as a wrong one.
+    // Such attempts share one throttle key (no name has an empty key), so
+    // long junk names cannot fill the throttle's memory.
     let key = UserName::parse(&body.name)
-        .map(|name| name.key().to_owned())
-        .unwrap_or_else(|_| body.name.clone());
+        .map(|name| name.key())
+        .unwrap_or_default();
     let ip = crate::limits::request_ip(&req, &state.settings.trusted_proxies);
     state.logins.check(&key, ip)?;
     let credentials = state.store.credentials(&key).await?;
