@@ -64,6 +64,39 @@ pub async fn claim(name: &str, password: &str) -> Result<User, String> {
     post_credentials("/api/account", name, password).await
 }
 
+/// A `body` sent to `path` with `method`, answered 204.
+async fn no_content(
+    request: gloo_net::http::RequestBuilder,
+    body: serde_json::Value,
+) -> Result<(), String> {
+    let resp = request
+        .json(&body)
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        fail(resp).await
+    }
+}
+
+/// `POST /api/account/password`: the other sessions end.
+pub async fn change_password(old_password: &str, new_password: &str) -> Result<(), String> {
+    let body = serde_json::json!({ "old_password": old_password, "new_password": new_password });
+    no_content(Request::post("/api/account/password"), body).await
+}
+
+/// `DELETE /api/account`: every session ends, this one too.
+pub async fn delete_account(password: &str) -> Result<(), String> {
+    no_content(
+        Request::delete("/api/account"),
+        serde_json::json!({ "password": password }),
+    )
+    .await
+}
+
 /// `GET /api/sessions`.
 pub async fn devices() -> Result<Vec<DeviceSession>, String> {
     let resp = Request::get("/api/sessions")

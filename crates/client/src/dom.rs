@@ -37,6 +37,13 @@ pub fn ws_url() -> Option<String> {
     ))
 }
 
+/// Asks with the browser's own dialog; `false` when it cannot ask.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
+}
+
 /// Whether the tab is hidden (another tab or a minimised window).
 pub fn is_hidden() -> bool {
     web_sys::window()

@@ -1,12 +1,13 @@
 //! The account panel in the sidebar: protect this name with a password (so
-//! it can log in from another device) and the devices it is logged in on,
-//! each with a button that ends it.
+//! it can log in from another device), change it, the devices it is logged
+//! in on (each with a button that ends it), and deleting the account.
 
 use confab_shared::{DeviceSession, Password, User};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account_api;
+use crate::chat::Chat;
 use crate::{dom, format, timefmt};
 
 /// "Account" under the user's name; opened, it loads the devices.
@@ -14,7 +15,15 @@ use crate::{dom, format, timefmt};
 pub fn AccountPanel(
     /// The signed-in user.
     user: User,
+    /// Called once the account is deleted (this session ended with it).
+    on_deleted: Callback<()>,
 ) -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let old_password = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let change_note = RwSignal::new(None::<String>);
+    let delete_password = RwSignal::new(String::new());
+    let delete_note = RwSignal::new(None::<String>);
     let password = RwSignal::new(String::new());
     let claim_note = RwSignal::new(None::<String>);
     let devices = RwSignal::new(Vec::<DeviceSession>::new());
@@ -52,6 +61,47 @@ pub fn AccountPanel(
                 Err(e) => e,
             };
             claim_note.try_set(Some(note));
+        });
+    };
+
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (old, new) = (old_password.get_untracked(), new_password.get_untracked());
+        if let Err(e) = Password::parse(&new) {
+            change_note.set(Some(format!("{e}.")));
+            return;
+        }
+        spawn_local(async move {
+            let note = match account_api::change_password(&old, &new).await {
+                Ok(()) => {
+                    old_password.try_set(String::new());
+                    new_password.try_set(String::new());
+                    load();
+                    "Password changed; your other devices are logged out.".to_owned()
+                }
+                Err(e) => e,
+            };
+            change_note.try_set(Some(note));
+        });
+    };
+
+    let delete = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = delete_password.get_untracked();
+        let sure = dom::confirm("Delete this account? Your messages stay, from a deleted user.");
+        if !sure {
+            return;
+        }
+        spawn_local(async move {
+            match account_api::delete_account(&typed).await {
+                Ok(()) => {
+                    chat.stop();
+                    on_deleted.run(());
+                }
+                Err(e) => {
+                    delete_note.try_set(Some(e));
+                }
+            }
         });
     };
 
@@ -113,6 +163,26 @@ pub fn AccountPanel(
                 <button type="submit">"Save password"</button>
                 <p class="note" role="status">{move || claim_note.get()}</p>
             </form>
+            <form class="claim" on:submit=change novalidate=true>
+                <label for="old-password">"Current password"</label>
+                <input
+                    id="old-password"
+                    type="password"
+                    autocomplete="current-password"
+                    prop:value=move || old_password.get()
+                    on:input=move |ev| old_password.set(event_target_value(&ev))
+                />
+                <label for="new-password">"New password"</label>
+                <input
+                    id="new-password"
+                    type="password"
+                    autocomplete="new-password"
+                    prop:value=move || new_password.get()
+                    on:input=move |ev| new_password.set(event_target_value(&ev))
+                />
+                <button type="submit">"Change password"</button>
+                <p class="note" role="status">{move || change_note.get()}</p>
+            </form>
             <h3>"Devices"</h3>
             <ul class="devices">
                 <For
@@ -125,6 +195,18 @@ pub fn AccountPanel(
                 "Log out everywhere else"
             </button>
             <p class="note" role="status">{move || devices_note.get()}</p>
+            <form class="claim delete-account" on:submit=delete novalidate=true>
+                <label for="delete-password">"Delete this account: your password"</label>
+                <input
+                    id="delete-password"
+                    type="password"
+                    autocomplete="current-password"
+                    prop:value=move || delete_password.get()
+                    on:input=move |ev| delete_password.set(event_target_value(&ev))
+                />
+                <button type="submit" class="danger">"Delete account"</button>
+                <p class="note" role="alert">{move || delete_note.get()}</p>
+            </form>
         </details>
     }
 }

@@ -127,7 +127,7 @@ pub fn Sidebar(
                     "Sign out"
                 </button>
             </header>
-            <AccountPanel user=user.clone()/>
+            <AccountPanel user=user.clone() on_deleted=on_signed_out/>
             <JoinRoom on_joined=on_navigate/>
             <input
                 id="room-filter"

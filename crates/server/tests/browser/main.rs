@@ -315,8 +315,8 @@ async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
     laptop
         .type_into("#join-room-input", &format!("한국어방{ENTER}"))
         .await;
-    open_room(&laptop, "한국어방").await;
     wait_for_count(&laptop, ".room-link", 2).await;
+    open_room(&laptop, "한국어방").await;
     laptop.type_into("#room-filter", "ㅎㄱ").await;
     wait_for_count(&laptop, ".room-link", 1).await;
     let shown = laptop
@@ -334,6 +334,28 @@ async fn a_claimed_name_logs_in_on_a_second_device_that_the_first_logs_out() {
         .type_into("#room-filter", &replacing("\u{E003}"))
         .await;
     wait_for_count(&laptop, ".room-link", 2).await;
+
+    // A new password, then the account deleted (after the browser's own
+    // confirmation): the laptop is back at the sign-in screen and nobody
+    // logs in as alice any more.
+    laptop.type_into("#old-password", "비밀번호 1234").await;
+    laptop
+        .type_into("#new-password", &format!("새 비밀번호 5678{ENTER}"))
+        .await;
+    laptop.wait_for_text("Password changed").await;
+    laptop
+        .type_into("#delete-password", &format!("새 비밀번호 5678{ENTER}"))
+        .await;
+    laptop.accept_dialog().await;
+    laptop.wait_for("#nickname-input").await;
+    let login = json!({ "name": "alice", "password": "새 비밀번호 5678" });
+    let res = http()
+        .post(app.url("/api/login"))
+        .json(&login)
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 401);
 
     laptop.close().await;
     phone.close().await;

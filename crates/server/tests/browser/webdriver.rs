@@ -210,6 +210,12 @@ impl Browser {
         .await;
     }
 
+    /// Accepts the dialog (`confirm`) the page has open.
+    pub async fn accept_dialog(&self) {
+        self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})))
+            .await;
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.js("return document.body.innerText;", json!([]))
