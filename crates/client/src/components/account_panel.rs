@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 
 use crate::account_api;
 use crate::chat::Chat;
+use crate::components::password_field::PasswordField;
 use crate::{dom, format, timefmt};
 
 /// "Account" under the user's name; opened, it loads the devices.
@@ -152,34 +153,13 @@ pub fn AccountPanel(
         <details class="account" on:toggle=move |_| load()>
             <summary>"Account"</summary>
             <form class="claim" on:submit=claim novalidate=true>
-                <label for="claim-password">"Protect this name with a password"</label>
-                <input
-                    id="claim-password"
-                    type="password"
-                    autocomplete="new-password"
-                    prop:value=move || password.get()
-                    on:input=move |ev| password.set(event_target_value(&ev))
-                />
+                <PasswordField id="claim-password" label="Protect this name with a password" autocomplete="new-password" value=password/>
                 <button type="submit">"Save password"</button>
                 <p class="note" role="status">{move || claim_note.get()}</p>
             </form>
             <form class="claim" on:submit=change novalidate=true>
-                <label for="old-password">"Current password"</label>
-                <input
-                    id="old-password"
-                    type="password"
-                    autocomplete="current-password"
-                    prop:value=move || old_password.get()
-                    on:input=move |ev| old_password.set(event_target_value(&ev))
-                />
-                <label for="new-password">"New password"</label>
-                <input
-                    id="new-password"
-                    type="password"
-                    autocomplete="new-password"
-                    prop:value=move || new_password.get()
-                    on:input=move |ev| new_password.set(event_target_value(&ev))
-                />
+                <PasswordField id="old-password" label="Current password" autocomplete="current-password" value=old_password/>
+                <PasswordField id="new-password" label="New password" autocomplete="new-password" value=new_password/>
                 <button type="submit">"Change password"</button>
                 <p class="note" role="status">{move || change_note.get()}</p>
             </form>
@@ -196,14 +176,7 @@ pub fn AccountPanel(
             </button>
             <p class="note" role="status">{move || devices_note.get()}</p>
             <form class="claim delete-account" on:submit=delete novalidate=true>
-                <label for="delete-password">"Delete this account: your password"</label>
-                <input
-                    id="delete-password"
-                    type="password"
-                    autocomplete="current-password"
-                    prop:value=move || delete_password.get()
-                    on:input=move |ev| delete_password.set(event_target_value(&ev))
-                />
+                <PasswordField id="delete-password" label="Delete this account: your password" autocomplete="current-password" value=delete_password/>
                 <button type="submit" class="danger">"Delete account"</button>
                 <p class="note" role="alert">{move || delete_note.get()}</p>
             </form>

@@ -11,6 +11,7 @@ pub mod message_item;
 pub mod message_list;
 pub mod nickname;
 pub mod online_users;
+pub mod password_field;
 pub mod room_header;
 pub mod sidebar;
 pub mod toasts;
