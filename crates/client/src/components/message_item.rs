@@ -1,5 +1,6 @@
 //! One message of the list.
 
+use confab_shared::mention::mentions_of;
 use leptos::prelude::*;
 
 use crate::chat::{Chat, Entry};
@@ -60,6 +61,13 @@ pub fn MessageItem(
         _ => None,
     };
     let author = from.to_string();
+    // Someone else's message that mentions the reader (the server's rule:
+    // the longest name after `@`, so `@민수님` is 민수) stands out.
+    let mentions_me = !own
+        && me.as_ref().is_some_and(|me| {
+            let mine = me.name.key();
+            !mentions_of(&text, |key| key == mine).is_empty()
+        });
     let failed_class = failed.is_some();
     let status_view = match (failed, client_id) {
         (Some(reason), Some(id)) => {
@@ -89,6 +97,7 @@ pub fn MessageItem(
             class:grouped=!show_author
             class:pending=sending
             class:failed=failed_class
+            class:mention=mentions_me
             style=format!("--author-color: {color}")
         >
             {show_author

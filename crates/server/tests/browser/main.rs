@@ -145,6 +145,27 @@ async fn two_people_chat_dm_reload_and_survive_a_server_restart() {
     );
     alice.screenshot("03-dm-notification").await;
 
+    // Bob mentions alice with a Korean honorific in the room: her list
+    // marks that message; Korean text breaks between words.
+    open_room(&bob, "e2e").await;
+    say(&bob, "@alice님 보셨어요?").await;
+    alice.wait_for(".message.mention").await;
+    let marked = alice
+        .js(
+            "return Array.from(document.querySelectorAll('.message.mention .text'))
+                 .map(e => e.textContent.trim());",
+            json!([]),
+        )
+        .await;
+    assert_eq!(marked, json!(["@alice님 보셨어요?"]));
+    let word_break = alice
+        .js(
+            "return getComputedStyle(document.querySelector('.message .text')).wordBreak;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(word_break, json!("keep-all"));
+
     // A reload keeps the session and the history.
     alice.refresh().await;
     alice.wait_for("#composer-input").await;
