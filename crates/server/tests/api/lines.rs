@@ -3,8 +3,6 @@
 //! line, in order, none lost and none over 16 KiB; a client that does not
 //! ask gets exactly one JSON object per text frame, as before.
 
-use std::time::Duration;
-
 use confab_shared::{frame_lines, ClientMsg, Framing, ServerMsg};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -55,7 +53,8 @@ async fn held_then_flushed(framing: Framing, texts: &[String]) -> (Vec<String>, 
     for (i, text) in texts.iter().enumerate() {
         seqs.push(a.say("lobby", text, &format!("c{i}")).await);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // No wait needed: alice's messages were committed (acked) before bob's
+    // join, and the hub delivers in log order, so they are queued first.
     let join = ClientMsg::Join {
         room: "lobby".parse().expect("room"),
         since: seqs.last().copied(),
