@@ -185,40 +185,58 @@ fn sweep_every(ttl: Duration) -> Duration {
     ttl.clamp(Duration::from_secs(1), Duration::from_secs(3600))
 }
 
-/// Deletes sessions idle for longer than `ttl`, periodically (the first
-/// sweep right away, for what expired while the server was down).
-pub fn sweep_sessions(store: Arc<dyn Store>, ttl: Duration) -> JoinHandle<()> {
+/// Every `period` (the first time right away, for what aged while the
+/// server was down), runs `sweep` with the cutoff `now - age` in ms since
+/// the epoch; it answers how many rows it changed, logged as `what`.
+fn sweep_older_than<F, Fut>(
+    period: Duration,
+    age: Duration,
+    what: &'static str,
+    sweep: F,
+) -> JoinHandle<()>
+where
+    F: Fn(i64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<u64, confab_engine::store::StoreError>> + Send,
+{
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(sweep_every(ttl));
+        let mut every = tokio::time::interval(period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
             let now = confab_shared::Timestamp::now().millis();
-            let cutoff = now.saturating_sub(confab_engine::store::duration_ms(ttl));
-            match store.purge_sessions(cutoff).await {
+            let cutoff = now.saturating_sub(confab_engine::store::duration_ms(age));
+            match sweep(cutoff).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(sessions = n, "expired idle sessions"),
-                Err(e) => tracing::warn!(error = %e, "cannot delete expired sessions"),
+                Ok(n) => tracing::info!(rows = n, "{what}"),
+                Err(e) => tracing::warn!(error = %e, "sweep failed: {what}"),
             }
         }
     })
 }
 
-/// Frees, hourly, the names of accounts deleted more than `reserved` ago
-/// (the first sweep right away).
+/// Deletes sessions idle for longer than `ttl`, periodically.
+pub fn sweep_sessions(store: Arc<dyn Store>, ttl: Duration) -> JoinHandle<()> {
+    sweep_older_than(
+        sweep_every(ttl),
+        ttl,
+        "expired idle sessions",
+        move |cutoff| {
+            let store = store.clone();
+            async move { store.purge_sessions(cutoff).await }
+        },
+    )
+}
+
+/// Frees, hourly, the names of accounts deleted more than `reserved` ago.
 pub fn sweep_deleted_names(store: Arc<dyn Store>, reserved: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            let now = confab_shared::Timestamp::now().millis();
-            let cutoff = now.saturating_sub(confab_engine::store::duration_ms(reserved));
-            match store.release_deleted_names(cutoff).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(names = n, "names of deleted accounts freed"),
-                Err(e) => tracing::warn!(error = %e, "cannot free the names of deleted accounts"),
-            }
-        }
-    })
+    let hourly = Duration::from_secs(3600);
+    sweep_older_than(
+        hourly,
+        reserved,
+        "freed names of deleted accounts",
+        move |cutoff| {
+            let store = store.clone();
+            async move { store.release_deleted_names(cutoff).await }
+        },
+    )
 }
