@@ -133,6 +133,8 @@ mod tests {
             url: url.into(),
             mime: mime.into(),
             bytes: 1,
+            width: None,
+            height: None,
         };
         assert!(is_inline_image(&a("image/png", "/uploads/x.png")));
         assert!(!is_inline_image(&a("image/svg+xml", "/uploads/x.svg")));

@@ -58,6 +58,9 @@ contract!(
     idle_sessions_expire_and_used_ones_do_not,
     accounts_keep_a_password_and_their_sessions_devices,
     a_deleted_accounts_name_is_freed_only_after_release,
+    edits_and_deletions_are_entries_that_change_their_target,
+    only_messages_count_as_unread,
+    a_deleted_messages_upload_is_hidden_and_orphaned_at_once,
 );
 
 #[path = "contract_support/accounts.rs"]
@@ -66,6 +69,8 @@ mod accounts;
 mod backfill;
 #[path = "contract_support/cluster.rs"]
 mod cluster;
+#[path = "contract_support/edits.rs"]
+mod edits;
 #[path = "contract_support/limits.rs"]
 mod limits;
 #[path = "contract_support/reads.rs"]
@@ -74,6 +79,7 @@ mod reads;
 mod uploads;
 
 use accounts::*;
+use edits::*;
 use limits::*;
 use reads::*;
 use uploads::*;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use confab_engine::bus::{Broker, BusBody, BusEvent};
 use confab_engine::store::{NewMessage, Outcome, Refusal, Store, Write};
 use confab_shared::{
-    Attachment, ClientId, Member, MessageText, RoomId, ServerMsg, Timestamp, User, UserName,
-    DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
+    Attachment, ClientId, EntryKind, Member, MessageText, RoomId, ServerMsg, Timestamp, User,
+    UserName, DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
 };
 use tokio::sync::oneshot;
 
@@ -48,6 +48,15 @@ impl Post {
             attachment: None,
         }
     }
+}
+
+/// What [`Chat::change`] does to a message.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Replace its text.
+    Edit(MessageText),
+    /// Take it back.
+    Delete,
 }
 
 /// A socket asking: its answers go to its outbox.
@@ -279,7 +288,55 @@ impl Chat {
             ts: Timestamp::now(),
             client_id: post.client_id.clone(),
             attachment: post.attachment,
+            kind: EntryKind::Message,
+            target: None,
         }));
+        self.commit_post(room, writes, post.client_id, asker).await
+    }
+
+    /// Edits or deletes `user`'s own message `seq` in `room` (protocol
+    /// version 2): a new log entry, answered like a post. The store checks,
+    /// under the room's lock, that the target is the user's message and
+    /// not deleted.
+    pub async fn change(
+        &self,
+        user: &User,
+        room: RoomId,
+        seq: u64,
+        change: Change,
+        client_id: Option<ClientId>,
+        asker: Option<&Asker>,
+    ) -> Result<Option<confab_shared::Message>, AppError> {
+        if !room.admits(&user.name) {
+            return Err(AppError::foreign_direct(&room));
+        }
+        let (kind, text) = match change {
+            Change::Edit(text) => (EntryKind::Edit, text.into()),
+            Change::Delete => (EntryKind::Delete, String::new()),
+        };
+        let writes = vec![Write::Post(NewMessage {
+            id: uuid::Uuid::now_v7().simple().to_string(),
+            room: room.clone(),
+            sender: user.clone(),
+            text,
+            ts: Timestamp::now(),
+            client_id: client_id.clone(),
+            attachment: None,
+            kind,
+            target: Some(seq),
+        })];
+        self.commit_post(room, writes, client_id, asker).await
+    }
+
+    /// Hands a post's writes to the writer: a socket gets its answer in its
+    /// outbox, anyone else waits for the stored entry.
+    async fn commit_post(
+        &self,
+        room: RoomId,
+        writes: Vec<Write>,
+        client_id: Option<ClientId>,
+        asker: Option<&Asker>,
+    ) -> Result<Option<confab_shared::Message>, AppError> {
         match asker {
             Some(a) => {
                 self.writer
@@ -288,7 +345,7 @@ impl Chat {
                         reply: Reply::Conn {
                             conn: a.conn,
                             outbox: a.outbox.clone(),
-                            client_id: post.client_id,
+                            client_id,
                             owed: a.outbox.ticket(),
                         },
                     })

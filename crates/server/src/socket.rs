@@ -13,12 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
-use confab_shared::{decode, ClientMsg, ErrorCode, HistoryLimit, ServerMsg, User};
+use confab_shared::{
+    decode, ClientId, ClientMsg, ErrorCode, HistoryLimit, RoomId, ServerMsg, User,
+};
 use futures_util::FutureExt as _;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};
 
-use crate::chat::{Asker, Chat, Post, Target};
+use crate::chat::{Asker, Change, Chat, Post, Target};
 use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
 use crate::hub::{ConnId, HubHandle};
@@ -288,6 +290,17 @@ impl SocketContext {
                 self.post(Post::text(Target::User(to), text, client_id))
                     .await
             }
+            ClientMsg::Edit {
+                room,
+                seq,
+                text,
+                client_id,
+            } => self.change(room, seq, Change::Edit(text), client_id).await,
+            ClientMsg::Delete {
+                room,
+                seq,
+                client_id,
+            } => self.change(room, seq, Change::Delete, client_id).await,
         };
         match result {
             Ok(reply) => reply,
@@ -318,6 +331,21 @@ impl SocketContext {
             .map(|_| None)
     }
 
+    /// Like [`SocketContext::post`], for an edit or deletion.
+    async fn change(
+        &self,
+        room: RoomId,
+        seq: u64,
+        change: Change,
+        client_id: Option<ClientId>,
+    ) -> Result<Option<ServerMsg>, AppError> {
+        let asker = self.asker();
+        self.chat
+            .change(&self.user, room, seq, change, client_id, Some(&asker))
+            .await
+            .map(|_| None)
+    }
+
     /// Queues a direct reply in the outbox; a client that asks for page
     /// after page without reading overflows it and is closed (1013).
     fn reply(&self, msg: &ServerMsg) {
@@ -331,9 +359,10 @@ impl SocketContext {
 
 fn client_id_of(msg: &ClientMsg) -> Option<String> {
     match msg {
-        ClientMsg::Send { client_id, .. } | ClientMsg::Dm { client_id, .. } => {
-            client_id.as_ref().map(|c| c.as_str().to_owned())
-        }
+        ClientMsg::Send { client_id, .. }
+        | ClientMsg::Dm { client_id, .. }
+        | ClientMsg::Edit { client_id, .. }
+        | ClientMsg::Delete { client_id, .. } => client_id.as_ref().map(|c| c.as_str().to_owned()),
         _ => None,
     }
 }

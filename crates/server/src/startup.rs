@@ -137,7 +137,12 @@ impl Application {
             upload_files::SWEEP_GRACE,
         )
         .await;
-        let sweeper = tokio::spawn(upload_files::sweep_periodically(store.clone(), uploads_dir));
+        let uploads_freed = Arc::new(tokio::sync::Notify::new());
+        let sweeper = tokio::spawn(upload_files::sweep_periodically(
+            store.clone(),
+            uploads_dir,
+            uploads_freed.clone(),
+        ));
         let listener =
             TcpListener::bind(&settings.listen).map_err(|source| StartupError::Listen {
                 addr: settings.listen.clone(),
@@ -151,7 +156,12 @@ impl Application {
         let delivered = store.last_pos().await?;
         let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(background::REQUEST_QUEUE);
         let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
-        let (writer, writer_task) = writer::spawn(store.clone(), broker.clone(), metrics.clone());
+        let (writer, writer_task) = writer::spawn(
+            store.clone(),
+            broker.clone(),
+            metrics.clone(),
+            uploads_freed,
+        );
         let sweep = settings.room_sweep().map(|every| (every, metrics.clone()));
         let online = Arc::new(OnlineBoard::default());
         let background = background::spawn(

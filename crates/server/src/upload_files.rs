@@ -87,6 +87,19 @@ fn older_than(meta: &std::fs::Metadata, grace: Duration) -> bool {
 /// uploads without a message, `.part` files of interrupted writes, and
 /// files the server named but never recorded. Returns how many it removed.
 pub async fn sweep(store: &dyn Store, dir: Option<&Path>, grace: Duration) -> usize {
+    let mut removed = sweep_records(store, dir, grace).await;
+    if let Some(dir) = dir {
+        removed += sweep_dir(store, dir, grace).await;
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed orphan uploads");
+    }
+    removed
+}
+
+/// The recorded part of [`sweep`]: uploads no message refers to, older
+/// than `grace` or removed with their last message (whatever their age).
+async fn sweep_records(store: &dyn Store, dir: Option<&Path>, grace: Duration) -> usize {
     let mut removed = 0;
     let before = Timestamp::now().millis() - i64::try_from(grace.as_millis()).unwrap_or(0);
     // Bounded: each round removes what it found, so the next finds others.
@@ -105,12 +118,6 @@ pub async fn sweep(store: &dyn Store, dir: Option<&Path>, grace: Duration) -> us
         if names.len() < SWEEP_BATCH as usize {
             break;
         }
-    }
-    if let Some(dir) = dir {
-        removed += sweep_dir(store, dir, grace).await;
-    }
-    if removed > 0 {
-        tracing::info!(removed, "removed orphan uploads");
     }
     removed
 }
@@ -152,12 +159,30 @@ async fn sweep_dir(store: &dyn Store, dir: &Path, grace: Duration) -> usize {
 }
 
 /// Sweeps every [`SWEEP_EVERY`] until aborted.
-pub async fn sweep_periodically(store: std::sync::Arc<dyn Store>, dir: Option<PathBuf>) {
+///
+/// `freed` wakes it early: the writer signals it when a committed deletion
+/// may have left an upload without a message, so that its file goes at
+/// once instead of at the next tick (signals during a sweep coalesce into
+/// one more sweep of the records only).
+pub async fn sweep_periodically(
+    store: std::sync::Arc<dyn Store>,
+    dir: Option<PathBuf>,
+    freed: std::sync::Arc<tokio::sync::Notify>,
+) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await; // the first sweep ran at startup
     loop {
-        tick.tick().await;
-        sweep(store.as_ref(), dir.as_deref(), SWEEP_GRACE).await;
+        tokio::select! {
+            _ = tick.tick() => {
+                sweep(store.as_ref(), dir.as_deref(), SWEEP_GRACE).await;
+            }
+            () = freed.notified() => {
+                let removed = sweep_records(store.as_ref(), dir.as_deref(), SWEEP_GRACE).await;
+                if removed > 0 {
+                    tracing::info!(removed, "removed the uploads of deleted messages");
+                }
+            }
+        }
     }
 }

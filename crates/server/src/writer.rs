@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use confab_engine::bus::{Broker, BusBody, BusEvent, ConnId};
 use confab_engine::store::{LogBody, LogEntry, Outcome, Refusal, Store, Write};
-use confab_shared::{ClientId, RoomId, ServerMsg, ServerMsgKind};
-use tokio::sync::{mpsc, oneshot};
+use confab_shared::{ClientId, EntryKind, RoomId, ServerMsg, ServerMsgKind};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use crate::error::AppError;
@@ -86,12 +86,14 @@ pub fn spawn(
     store: Arc<dyn Store>,
     broker: Arc<dyn Broker>,
     metrics: Arc<Metrics>,
+    uploads_freed: Arc<Notify>,
 ) -> (WriterHandle, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
     let writer = Writer {
         store,
         broker,
         metrics,
+        uploads_freed,
     };
     (WriterHandle { tx }, tokio::spawn(writer.run(rx)))
 }
@@ -100,6 +102,9 @@ struct Writer {
     store: Arc<dyn Store>,
     broker: Arc<dyn Broker>,
     metrics: Arc<Metrics>,
+    /// Signalled after a committed deletion: the upload sweeper removes the
+    /// uploads no message refers to any more.
+    uploads_freed: Arc<Notify>,
 }
 
 impl Writer {
@@ -175,7 +180,14 @@ impl Writer {
                     break;
                 };
                 last_json = match &outcome {
-                    Outcome::Logged(entry) => self.publish(entry, origin),
+                    Outcome::Logged(entry) => {
+                        if matches!(&entry.body,
+                            LogBody::Message { message, .. } if message.kind == EntryKind::Delete)
+                        {
+                            self.uploads_freed.notify_one();
+                        }
+                        self.publish(entry, origin)
+                    }
                     _ => None,
                 };
                 last = Some(outcome);
@@ -287,6 +299,13 @@ pub fn posted(outcome: Outcome, room: Option<&RoomId>) -> Result<confab_shared::
             ..
         })
         | Outcome::Duplicate { message, .. } => Ok(message),
+        Outcome::Refused(Refusal::NoSuchMessage) => Err(AppError::NotFound(match room {
+            Some(room) => format!("{room} has no such message, or it was deleted"),
+            None => "no such message, or it was deleted".into(),
+        })),
+        Outcome::Refused(Refusal::NotAuthor) => Err(AppError::Forbidden(
+            "only its author can edit or delete a message".into(),
+        )),
         Outcome::Refused(Refusal::NotMember | Refusal::NoSuchRoom) => match room {
             Some(room) => Err(AppError::NotMember(room.clone())),
             None => Err(AppError::Invalid("join the room first".into())),

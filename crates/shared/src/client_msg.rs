@@ -44,6 +44,23 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientId>,
     },
+    /// Replace the text of one's own message `seq` in `room` (protocol
+    /// version 2): answered by an `ack` of the new `edit` entry.
+    Edit {
+        room: RoomId,
+        seq: u64,
+        text: MessageText,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
+    /// Take one's own message `seq` in `room` back (protocol version 2):
+    /// answered by an `ack` of the new `delete` entry.
+    Delete {
+        room: RoomId,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
     /// Tell the room's other members this user is typing.
     Typing { room: RoomId },
     /// The user has read `room` up to `seq`.
@@ -66,8 +83,9 @@ impl ClientMsg {
 
     /// Every `type` tag a client may send (a test checks it against
     /// `ClientMsgKind::iter()`).
-    pub const TYPES: [&'static str; 7] =
-        ["join", "leave", "send", "dm", "typing", "read", "history"];
+    pub const TYPES: [&'static str; 9] = [
+        "join", "leave", "send", "dm", "edit", "delete", "typing", "read", "history",
+    ];
 
     /// The frame as JSON text.
     pub fn to_json(&self) -> String {

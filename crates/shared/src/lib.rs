@@ -41,8 +41,8 @@ pub use account::{
 pub use client_msg::{decode, ClientMsg, ClientMsgKind, DecodeError};
 pub use error::{ErrorBody, ErrorCode};
 pub use model::{
-    Attachment, Color, Member, Message, PublicRoom, RoomList, RoomSummary, SessionReply, Timestamp,
-    User,
+    Attachment, Color, EntryKind, Member, Message, PublicRoom, RoomList, RoomSummary, SessionReply,
+    Timestamp, User,
 };
 pub use names::{NameError, RoomId, RoomName, UserName};
 pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg, ServerMsgKind};

@@ -114,9 +114,62 @@ pub struct Attachment {
     pub url: String,
     pub mime: String,
     pub bytes: u64,
+    /// The image's size in pixels, known from the upload, so a client
+    /// reserves its box before it loads (absent for images stored before
+    /// the server recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
-/// A stored message, wherever it appears.
+/// What an entry of a room's log is (protocol version 2). Every entry
+/// takes the room's next `seq`, so seqs stay gap-free whatever the kind;
+/// only `message` entries count as unread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A message as posted.
+    #[default]
+    Message,
+    /// Its author replaced the text of the message at `target`; `text` is
+    /// the new text.
+    Edit,
+    /// Its author took the message at `target` back; `text` is empty.
+    Delete,
+}
+
+impl EntryKind {
+    /// The kind's name, as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Edit => "edit",
+            Self::Delete => "delete",
+        }
+    }
+
+    /// The kind called `name` ([`EntryKind::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Message, Self::Edit, Self::Delete]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// An entry of a room's log, wherever it appears: a message, or an edit or
+/// deletion of one (`kind`, `target`).
+///
+/// A `message` entry always shows the message as it is now: the latest
+/// text with `edited` (when it was last edited), or, once deleted,
+/// `deleted: true` with no text and no attachment. So a client that loads
+/// an old page after the edit went by still shows the current text; the
+/// `edit` and `delete` entries tell a client that already shows the target
+/// what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: String,
@@ -128,6 +181,26 @@ pub struct Message {
     pub text: String,
     pub ts: Timestamp,
     pub attachment: Option<Attachment>,
+    /// Absent in version 1 frames, which only had messages.
+    #[serde(default)]
+    pub kind: EntryKind,
+    /// The seq of the message an `edit` or `delete` is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<u64>,
+    /// When the text of this message was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<Timestamp>,
+    /// This message was taken back (its text and attachment are gone); for
+    /// an `edit` entry, the message it edited was.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+impl Message {
+    /// Whether this entry is a message (not an edit or deletion of one).
+    pub fn is_message(&self) -> bool {
+        self.kind == EntryKind::Message
+    }
 }
 
 /// A room as listed in `welcome`: the user's own view of it.

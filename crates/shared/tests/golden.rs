@@ -23,10 +23,14 @@ fn message() -> Message {
         text: "hi".into(),
         ts: Timestamp::from_millis(1_795_341_600_000),
         attachment: None,
+        kind: EntryKind::Message,
+        target: None,
+        edited: None,
+        deleted: false,
     }
 }
 
-const MESSAGE_JSON: &str = r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":null}"#;
+const MESSAGE_JSON: &str = r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"message"}"#;
 
 fn user() -> User {
     User {
@@ -117,6 +121,23 @@ fn client_frames() {
             client_id: None,
         },
         r#"{"type":"dm","to":"bob","text":"psst"}"#,
+    );
+    seen.check(
+        ClientMsg::Edit {
+            room: room("lobby"),
+            seq: 7,
+            text: MessageText::parse("hello, fixed").unwrap(),
+            client_id: Some(ClientId::parse("c2").unwrap()),
+        },
+        r#"{"type":"edit","room":"lobby","seq":7,"text":"hello, fixed","client_id":"c2"}"#,
+    );
+    seen.check(
+        ClientMsg::Delete {
+            room: room("lobby"),
+            seq: 7,
+            client_id: None,
+        },
+        r#"{"type":"delete","room":"lobby","seq":7}"#,
     );
     seen.check(
         ClientMsg::Typing {
@@ -295,11 +316,76 @@ fn attachments_and_rest_bodies() {
         url: "/uploads/a.gif".into(),
         mime: "image/gif".into(),
         bytes: 12345,
+        width: None,
+        height: None,
     });
     golden(
         m,
-        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":{"url":"/uploads/a.gif","mime":"image/gif","bytes":12345}}"#,
+        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":{"url":"/uploads/a.gif","mime":"image/gif","bytes":12345},"kind":"message"}"#,
     );
+}
+
+/// An image's size, when known, lets a client reserve its box.
+#[test]
+fn attachments_with_their_size() {
+    golden(
+        Attachment {
+            url: "/uploads/a.png".into(),
+            mime: "image/png".into(),
+            bytes: 10,
+            width: Some(640),
+            height: Some(480),
+        },
+        r#"{"url":"/uploads/a.png","mime":"image/png","bytes":10,"width":640,"height":480}"#,
+    );
+}
+
+/// Protocol version 2: edits and deletions are log entries of their own,
+/// and the message they target shows its current state.
+#[test]
+fn log_entries_of_every_kind() {
+    let mut edited = message();
+    edited.text = "hi, fixed".into();
+    edited.edited = Some(Timestamp::from_millis(1_795_341_660_000));
+    golden(
+        edited,
+        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi, fixed","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"message","edited":"2026-11-22T10:01:00.000Z"}"#,
+    );
+    let mut edit = message();
+    edit.seq = 43;
+    edit.kind = EntryKind::Edit;
+    edit.target = Some(42);
+    edit.text = "hi, fixed".into();
+    golden(
+        edit,
+        r#"{"id":"m1","room":"lobby","seq":43,"from":"alice","text":"hi, fixed","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"edit","target":42}"#,
+    );
+    let mut tombstone = message();
+    tombstone.text = String::new();
+    tombstone.deleted = true;
+    golden(
+        tombstone,
+        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"message","deleted":true}"#,
+    );
+    let mut delete = message();
+    delete.seq = 44;
+    delete.kind = EntryKind::Delete;
+    delete.target = Some(42);
+    delete.text = String::new();
+    golden(
+        delete,
+        r#"{"id":"m1","room":"lobby","seq":44,"from":"alice","text":"","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"delete","target":42}"#,
+    );
+    // A version 1 message (no kind) is a message.
+    let v1: Message = serde_json::from_str(
+        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"hi","ts":"2026-11-22T10:00:00.000Z","attachment":null}"#,
+    )
+    .unwrap();
+    assert_eq!(v1, message());
+    for kind in [EntryKind::Message, EntryKind::Edit, EntryKind::Delete] {
+        assert_eq!(EntryKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+    }
     golden(
         SessionReply {
             token: "t".into(),

@@ -4,7 +4,8 @@
 //! | --- | --- |
 //! | [`app`] | the server in this process: [`spawn_app`], [`spawn_app_with`], [`TestApp`]; SQLite or PostgreSQL after `CONFAB_TEST_STORE` |
 //! | [`ws`] | WebSocket clients: [`Ws`] for tests (panics), [`next_frame`], [`connect`], [`connect_all`], [`join_room`] for the benchmark (errors) |
-//! | [`frames`] | [`ws_connect_lines`]: a socket under the `confab.lines` sub-protocol ([`LinesSocket`]), read a frame at a time however the server packs them |
+//! | [`frames`] | [`ws_connect_lines`]: a socket on `/ws?frames=lines` ([`LinesSocket`]), read a frame at a time however the server packs them |
+//! | [`images`] | [`GIF`] (a real one) and [`png`] (any claimed size) for uploads |
 //! | [`sse`] | a real `GET /api/events` stream: [`Sse`], [`SseEvent`] |
 //! | [`http`] | the reqwest client [`http()`], [`Session`], [`login`], [`login_all`] and [`room_history`] against any base URL |
 //! | [`process`] | the real `confab` binary as a child: [`ServerProcess`] (SIGTERM, SIGKILL, restart), [`metric`] |
@@ -21,6 +22,7 @@ use std::fmt::{self, Display};
 pub mod app;
 pub mod frames;
 pub mod http;
+pub mod images;
 pub mod postgres;
 pub mod process;
 pub mod redis;
@@ -31,6 +33,7 @@ pub mod ws;
 pub use app::*;
 pub use frames::*;
 pub use http::*;
+pub use images::*;
 pub use postgres::*;
 pub use process::*;
 pub use redis::*;

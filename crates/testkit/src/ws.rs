@@ -47,6 +47,10 @@ pub fn ws_request(url: &str, token: Option<&str>, origin: Option<&str>) -> Reque
 }
 
 /// What [`next_frame`] read.
+// Not boxed: an `Incoming` lives from one read to the match right after
+// it, and a box would cost the benchmark's clients an allocation a frame
+// (and every caller its patterns).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Incoming {
     Frame(ServerMsg),

@@ -43,6 +43,10 @@ fn msg(r: &str, seq: u64, from: &str) -> Message {
         text: format!("message {seq} from {from}"),
         ts: Timestamp::from_millis(T0 + seq as i64 * 1000),
         attachment: None,
+        kind: Default::default(),
+        target: None,
+        edited: None,
+        deleted: false,
     }
 }
 

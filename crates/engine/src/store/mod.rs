@@ -14,7 +14,9 @@ pub mod sqlite;
 pub use accounts::{Credentials, Device, SessionInfo};
 
 use async_trait::async_trait;
-use confab_shared::{Attachment, ClientId, Color, Message, RoomId, Timestamp, User, UserName};
+use confab_shared::{
+    Attachment, ClientId, Color, EntryKind, Message, RoomId, Timestamp, User, UserName,
+};
 
 /// A storage failure. The text is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]
@@ -37,24 +39,48 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A message accepted for posting, not yet stored (it has no `seq` yet).
+/// A log entry accepted for posting, not yet stored (it has no `seq` yet):
+/// a message, or an edit or deletion of the message at `target`.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub id: String,
     pub room: RoomId,
     pub sender: User,
+    /// A message's text, an edit's new text; empty for a deletion.
     pub text: String,
     pub ts: Timestamp,
     pub client_id: Option<ClientId>,
     pub attachment: Option<Attachment>,
+    pub kind: EntryKind,
+    /// The seq of the message an edit or deletion is about.
+    pub target: Option<u64>,
+}
+
+/// What an edit or deletion finds at its target, read under the room's
+/// lock: only its author may change a message, and only while it is a
+/// message that is not deleted.
+pub fn refusal_of_change(
+    editor_id: &str,
+    target: Option<(&str, EntryKind, bool)>,
+) -> Option<Refusal> {
+    match target {
+        Some((author, EntryKind::Message, false)) if author == editor_id => None,
+        Some((_, EntryKind::Message, false)) => Some(Refusal::NotAuthor),
+        _ => Some(Refusal::NoSuchMessage),
+    }
 }
 
 /// One change for the writer to commit; a batch of them is one transaction.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// Append a message. Refused unless the room exists and the sender is a
-    /// member *at commit time* (someone on another node may have removed
-    /// them a moment ago).
+    /// Append a message, or an edit or deletion of one. Refused unless the
+    /// room exists and the sender is a member *at commit time* (someone on
+    /// another node may have removed them a moment ago); an edit or
+    /// deletion also unless its target is the sender's own message, not
+    /// deleted (see [`refusal_of_change`]). Committing one also changes the
+    /// target's row: its latest text and `edited`, or no text, no
+    /// attachment and `deleted` (and the edit entries of a deleted message
+    /// lose their text too).
     Post(NewMessage),
     /// Make `user` a member of `room`, creating the room if needed. A room
     /// this join would create is recorded as `user`'s; past `max_created`
@@ -109,6 +135,11 @@ pub enum Refusal {
     /// The join would create a room, and its user already created as many
     /// as they may.
     TooManyRooms,
+    /// An edit or deletion whose target is no message of the room, or one
+    /// already deleted.
+    NoSuchMessage,
+    /// An edit or deletion of someone else's message.
+    NotAuthor,
 }
 
 /// The outcome of one [`Write`] of a committed batch.

@@ -168,7 +168,21 @@ pub fn new_message(
         ts: Timestamp::now(),
         client_id: client_id.map(|c| ClientId::parse(c).expect("valid client id")),
         attachment: None,
+        kind: Default::default(),
+        target: None,
     }
+}
+
+/// An edit (`Some` text) or deletion of `target` by `sender`.
+pub fn change(room: &RoomId, sender: &User, target: u64, text: Option<&str>) -> Write {
+    let mut new = new_message(room, sender, text.unwrap_or_default(), None);
+    new.kind = if text.is_some() {
+        confab_shared::EntryKind::Edit
+    } else {
+        confab_shared::EntryKind::Delete
+    };
+    new.target = Some(target);
+    Write::Post(new)
 }
 
 pub fn post(room: &RoomId, sender: &User, text: &str) -> Write {

@@ -69,6 +69,8 @@ pub async fn uploads_count_against_a_quota_and_orphans_are_found(store: &dyn Sto
         url: "/uploads/a1.png".into(),
         mime: "image/png".into(),
         bytes: 60,
+        width: None,
+        height: None,
     });
     commit(store, vec![join(&lobby, &a), Write::Post(message)]).await;
     let orphans = store.orphan_uploads(7_500, 100).await.expect("orphans");

@@ -6,7 +6,7 @@ use bytestring::ByteString;
 use confab_engine::store::{LogBody, Membership};
 use confab_shared::mention::mentions_of;
 use confab_shared::{
-    Message, NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User,
+    EntryKind, Message, NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User,
 };
 
 use super::order::Arrival;
@@ -68,6 +68,12 @@ impl Hub {
             return;
         };
         route.delivered_seq = route.delivered_seq.max(message.seq);
+        if message.kind == EntryKind::Delete {
+            // The recent frames may hold the deleted text (the message, its
+            // edits): forget them, so a join in the meantime reads its page
+            // again from the store, which shows the message as it is now.
+            route.recent.clear();
+        }
         route.recent.push_back((message.seq, frame.clone()));
         if route.recent.len() > RECENT_FRAMES {
             route.recent.pop_front();
@@ -250,6 +256,10 @@ impl Hub {
 
     /// DM and `@mention` notifications for a message, to this node's users.
     fn notify(&mut self, message: &Message, sender_id: &str) {
+        // An edit or deletion notifies nobody: the message did, once.
+        if !message.is_message() {
+            return;
+        }
         let recipients: Vec<(NotificationKind, String)> = match &message.room {
             RoomId::Direct(..) => message
                 .room

@@ -110,6 +110,10 @@ fn broadcast(text: &str) -> Frame {
             text: text.into(),
             ts: Timestamp::now(),
             attachment: None,
+            kind: Default::default(),
+            target: None,
+            edited: None,
+            deleted: false,
         },
     })
 }

@@ -6,6 +6,7 @@ mod dm;
 mod events;
 mod health;
 mod members;
+mod messages;
 mod pages;
 mod rooms;
 mod session;
@@ -73,6 +74,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
                 web::resource("/rooms/{room}/messages")
                     .route(web::get().to(rooms::history))
                     .route(web::post().to(rooms::post)),
+            )
+            .service(
+                web::resource("/rooms/{room}/messages/{seq}")
+                    .route(web::patch().to(messages::edit))
+                    .route(web::delete().to(messages::delete)),
             )
             .route("/rooms/{room}/attachments", web::post().to(uploads::upload))
             .route("/rooms/{room}/join", web::post().to(rooms::join))

@@ -160,6 +160,8 @@ pub async fn upload(
         url: format!("/uploads/{name}"),
         mime: kind.mime().to_owned(),
         bytes: image.len() as u64,
+        width: Some(width),
+        height: Some(height),
     };
     let action = Post {
         target: Target::Room(room),

@@ -9,6 +9,7 @@ mod big_replies;
 mod cleanup;
 mod cross_site;
 mod direct_messages;
+mod edits;
 mod events;
 mod kill_nine;
 mod limits;

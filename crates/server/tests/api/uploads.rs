@@ -6,8 +6,7 @@ use reqwest::multipart::{Form, Part};
 
 use confab_testkit::*;
 
-/// A real 1x1 GIF89a.
-pub(crate) const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+pub(crate) use confab_testkit::{png, GIF};
 
 pub(crate) async fn upload(
     app: &TestApp,
@@ -53,6 +52,8 @@ async fn a_gif_is_stored_broadcast_resumed_and_served_back_byte_for_byte() {
         ("image/gif", GIF.len() as u64)
     );
     assert!(attachment.url.starts_with("/uploads/") && attachment.url.ends_with(".gif"));
+    // Its size in pixels, from the image itself: clients reserve its box.
+    assert_eq!((attachment.width, attachment.height), (Some(1), Some(1)));
     assert!(
         !attachment.url.contains("party"),
         "the server chooses the name"
@@ -182,27 +183,6 @@ pub(crate) fn upload_files(app: &TestApp) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// A PNG of `w`x`h` pixels as its header claims, `len` bytes long (the
-/// pixel data is filler: the server never decodes it).
-pub(crate) fn png(w: u32, h: u32, len: usize) -> Vec<u8> {
-    let chunk = |kind: &[u8], data: &[u8]| {
-        let mut c = (data.len() as u32).to_be_bytes().to_vec();
-        c.extend_from_slice(kind);
-        c.extend_from_slice(data);
-        c.extend_from_slice(&[0, 0, 0, 0]);
-        c
-    };
-    let mut ihdr = w.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
-    p.extend(chunk(b"IHDR", &ihdr));
-    let fill = len.saturating_sub(p.len() + 12 + 12);
-    p.extend(chunk(b"IDAT", &vec![7; fill]));
-    p.extend(chunk(b"IEND", b""));
-    p
 }
 
 /// The error code of a refusal.

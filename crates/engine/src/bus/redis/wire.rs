@@ -52,7 +52,8 @@ struct HeadIn {
 #[derive(Deserialize)]
 enum BodyIn {
     Logged {
-        entry: LogEntry,
+        // Boxed: an entry is far bigger than the other variants.
+        entry: Box<LogEntry>,
         origin: Option<ConnId>,
     },
     Typing {
@@ -157,7 +158,7 @@ pub(super) fn decode(payload: &[u8]) -> Result<Incoming, String> {
     let body = match head.body {
         BodyIn::Resync => return Ok(Incoming::Resync(node)),
         BodyIn::Logged { entry, origin } => BusBody::Logged {
-            entry,
+            entry: *entry,
             frame: frame()?,
             origin,
         },

@@ -84,6 +84,7 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     // 3. What the writes depend on, read under the room locks.
     read_members(&mut tx, batch, &mut state).await?;
     read_duplicates(&mut tx, batch, &mut state).await?;
+    super::changes::read_targets(&mut tx, batch, &mut state).await?;
     let plan = Plan::apply(batch, state);
 
     // 4. Positions, taken last and held until commit.
@@ -240,7 +241,13 @@ async fn write_rows(tx: &mut Tx, plan: &Plan<'_>, base: i64, now: i64) -> StoreR
         let (mut pos, mut id, mut room, mut seq) = (vec(n), vec(n), vec(n), vec(n));
         let (mut sender_id, mut sender_name, mut text, mut ts) = (vec(n), vec(n), vec(n), vec(n));
         let (mut client_id, mut url, mut mime, mut bytes) = (vec(n), vec(n), vec(n), vec(n));
+        let (mut kind, mut target, mut width, mut height) = (vec(n), vec(n), vec(n), vec(n));
         for m in &plan.messages {
+            let size = |d: Option<u32>| d.and_then(|d| i32::try_from(d).ok());
+            width.push(m.new.attachment.as_ref().and_then(|a| size(a.width)));
+            height.push(m.new.attachment.as_ref().and_then(|a| size(a.height)));
+            kind.push(m.new.kind.as_str());
+            target.push(m.new.target.map(to_i64));
             let a = m.new.attachment.as_ref();
             pos.push(base + m.ord);
             id.push(m.new.id.as_str());
@@ -257,10 +264,12 @@ async fn write_rows(tx: &mut Tx, plan: &Plan<'_>, base: i64, now: i64) -> StoreR
         }
         sqlx::query(
             "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, text, ts, \
-               client_id, attachment_url, attachment_mime, attachment_bytes) \
+               client_id, attachment_url, attachment_mime, attachment_bytes, attachment_width, \
+               attachment_height, kind, target) \
              SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], \
                $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], \
-               $11::text[], $12::bigint[])",
+               $11::text[], $12::bigint[], $13::integer[], $14::integer[], $15::text[], \
+               $16::bigint[])",
         )
         .bind(&pos)
         .bind(&id)
@@ -274,8 +283,13 @@ async fn write_rows(tx: &mut Tx, plan: &Plan<'_>, base: i64, now: i64) -> StoreR
         .bind(&url)
         .bind(&mime)
         .bind(&bytes)
+        .bind(&width)
+        .bind(&height)
+        .bind(&kind)
+        .bind(&target)
         .execute(&mut **tx)
         .await?;
+        super::changes::apply(tx, plan, now).await?;
     }
     if !plan.events.is_empty() {
         let n = plan.events.len();

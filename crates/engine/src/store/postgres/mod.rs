@@ -7,6 +7,7 @@
 //! nodes write at once. Reads are plain statements (one snapshot each).
 
 mod accounts;
+mod changes;
 mod cleanup;
 mod commit;
 mod create;
@@ -19,7 +20,7 @@ mod uploads;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use confab_shared::{Attachment, Color, Message, RoomId, Timestamp, User, UserName};
+use confab_shared::{Attachment, Color, EntryKind, Message, RoomId, Timestamp, User, UserName};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
@@ -41,7 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 /// Columns of `messages` in the order [`message_from_row`] reads them.
 const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
-     attachment_url, attachment_mime, attachment_bytes";
+     attachment_url, attachment_mime, attachment_bytes, attachment_width, attachment_height, \
+     kind, target, edited_at, deleted";
 
 pub struct PgStore {
     pool: PgPool,
@@ -102,6 +104,7 @@ fn user_from_row(row: &PgRow) -> StoreResult<User> {
 fn message_from_row(row: &PgRow) -> StoreResult<(i64, Message)> {
     let room: String = row.try_get("room")?;
     let from: String = row.try_get("sender_name")?;
+    let kind: String = row.try_get("kind")?;
     let url: Option<String> = row.try_get("attachment_url")?;
     let attachment = match url {
         Some(url) => Some(Attachment {
@@ -113,6 +116,12 @@ fn message_from_row(row: &PgRow) -> StoreResult<(i64, Message)> {
                 row.try_get::<Option<i64>, _>("attachment_bytes")?
                     .unwrap_or(0),
             ),
+            width: row
+                .try_get::<Option<i32>, _>("attachment_width")?
+                .and_then(|w| u32::try_from(w).ok()),
+            height: row
+                .try_get::<Option<i32>, _>("attachment_height")?
+                .and_then(|h| u32::try_from(h).ok()),
         }),
         None => None,
     };
@@ -124,6 +133,13 @@ fn message_from_row(row: &PgRow) -> StoreResult<(i64, Message)> {
         text: row.try_get("text")?,
         ts: Timestamp::from_millis(row.try_get("ts")?),
         attachment,
+        kind: EntryKind::parse(&kind)
+            .ok_or_else(|| corrupt(format!("unknown entry kind {kind:?}")))?,
+        target: row.try_get::<Option<i64>, _>("target")?.map(to_u64),
+        edited: row
+            .try_get::<Option<i64>, _>("edited_at")?
+            .map(Timestamp::from_millis),
+        deleted: row.try_get("deleted")?,
     };
     Ok((row.try_get("pos")?, message))
 }

@@ -5,12 +5,20 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use confab_shared::{Message, RoomId, User};
+use confab_shared::{EntryKind, Message, RoomId, User};
 
-use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, Write};
+use crate::store::{refusal_of_change, LogBody, LogEntry, NewMessage, Outcome, Refusal, Write};
 
 /// (room, sender id, client id): what makes a post a repeat.
 pub(super) type DupKey = (String, String, String);
+
+/// What an edit leaves of its target: the new text and when it was written
+/// (ms since the epoch).
+pub(super) type Edited<'a> = (&'a str, i64);
+
+/// A message that an edit or deletion may target, by (room, seq): its
+/// author's id, its kind and whether it is deleted.
+pub(super) type Targets = HashMap<(String, i64), (String, EntryKind, bool)>;
 
 /// What the writes depend on, read under the room locks.
 #[derive(Debug, Default)]
@@ -25,6 +33,8 @@ pub(super) struct State {
     pub stored: HashMap<DupKey, (Message, i64)>,
     /// Indices of the joins refused: their user created too many rooms.
     pub refused: HashSet<usize>,
+    /// The stored messages the batch's edits and deletions target.
+    pub targets: Targets,
 }
 
 /// A message to insert.
@@ -69,6 +79,11 @@ pub(super) struct Plan<'a> {
     membership: HashMap<(String, String), Member>,
     /// Final `latest_seq` of the rooms that got messages.
     seqs: BTreeMap<String, i64>,
+    /// What edits and deletions may target, as the batch goes on.
+    targets: Targets,
+    /// Whether the batch edits or deletes at all (else `targets` is not
+    /// kept up, which would cost a key per message).
+    changes: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -79,6 +94,7 @@ impl<'a> Plan<'a> {
             mut counts,
             stored,
             refused,
+            targets,
         } = state;
         let mut plan = Plan {
             messages: Vec::new(),
@@ -86,6 +102,10 @@ impl<'a> Plan<'a> {
             pending: Vec::with_capacity(batch.len()),
             membership: members.into_iter().map(|k| (k, Member::Initial)).collect(),
             seqs: BTreeMap::new(),
+            targets,
+            changes: batch
+                .iter()
+                .any(|w| matches!(w, Write::Post(new) if new.target.is_some())),
         };
         let mut posted: HashMap<DupKey, usize> = HashMap::new();
         for (index, write) in batch.iter().enumerate() {
@@ -168,9 +188,29 @@ impl<'a> Plan<'a> {
         if !self.is_member(&room, &new.sender.id) {
             return Pending::Done(Box::new(Outcome::Refused(Refusal::NotMember)));
         }
+        if let Some(target) = new.target {
+            let key = (room.clone(), i64::try_from(target).unwrap_or(i64::MAX));
+            let found = self.targets.get(&key);
+            let found = found.map(|(author, kind, deleted)| (author.as_str(), *kind, *deleted));
+            if let Some(refusal) = refusal_of_change(&new.sender.id, found) {
+                return Pending::Done(Box::new(Outcome::Refused(refusal)));
+            }
+            if new.kind == EntryKind::Delete {
+                if let Some(entry) = self.targets.get_mut(&key) {
+                    entry.2 = true;
+                }
+            }
+        }
         let seq = latest_seq.entry(room.clone()).or_insert(0);
         *seq += 1;
         let seq = *seq;
+        if self.changes && new.kind == EntryKind::Message {
+            // A later write of the batch may edit it.
+            self.targets.insert(
+                (room.clone(), seq),
+                (new.sender.id.clone(), EntryKind::Message, false),
+            );
+        }
         self.seqs.insert(room.clone(), seq);
         let index = self.messages.len();
         let ord = self.logged() + 1;
@@ -214,6 +254,28 @@ impl<'a> Plan<'a> {
                 Member::Joined(read_seq) => Some((room.as_str(), user.as_str(), *read_seq)),
                 _ => None,
             })
+    }
+
+    /// What the batch's edits and deletions leave of their targets, each
+    /// target once: (room, seq, `Some((text, edited at))` for an edit,
+    /// `None` for a deletion). The last edit wins; a deletion is final
+    /// (nothing edits a deleted message).
+    pub fn changed_targets(&self) -> Vec<(&str, i64, Option<Edited<'_>>)> {
+        let mut last: BTreeMap<(&str, i64), Option<Edited<'_>>> = BTreeMap::new();
+        for row in &self.messages {
+            let Some(target) = row.new.target else {
+                continue;
+            };
+            let key = (row.room.as_str(), i64::try_from(target).unwrap_or(i64::MAX));
+            let change = match row.new.kind {
+                EntryKind::Edit => Some((row.new.text.as_str(), row.new.ts.millis())),
+                _ => None,
+            };
+            last.insert(key, change);
+        }
+        last.into_iter()
+            .map(|((room, seq), change)| (room, seq, change))
+            .collect()
     }
 
     /// Rooms whose counter moved, with the new `latest_seq`.
@@ -271,5 +333,9 @@ fn message(row: &NewRow<'_>) -> Message {
         text: row.new.text.clone(),
         ts: row.new.ts,
         attachment: row.new.attachment.clone(),
+        kind: row.new.kind,
+        target: row.new.target,
+        edited: None,
+        deleted: false,
     }
 }

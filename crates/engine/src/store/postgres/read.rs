@@ -12,7 +12,8 @@ pub(super) async fn memberships(pool: &PgPool, user_id: &str) -> StoreResult<Vec
     let rows = sqlx::query(
         "SELECT r.name, r.latest_seq, \
            (SELECT COUNT(*) FROM messages x \
-             WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id) \
+             WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id \
+                   AND x.kind = 'message') \
              AS unread, \
            (SELECT COUNT(*) FROM memberships c WHERE c.room = m.room) AS members \
          FROM memberships m JOIN rooms r ON r.name = m.room \
@@ -70,12 +71,16 @@ pub(super) async fn log_after(pool: &PgPool, after: i64, limit: u32) -> StoreRes
     let rows = sqlx::query(
         "SELECT * FROM ( \
            (SELECT pos, TRUE AS is_message, room, id, seq, sender_id, sender_name, text, ts, \
-              attachment_url, attachment_mime, attachment_bytes, \
-              NULL::text AS user_color, NULL::boolean AS joined, NULL::integer AS members \
+              attachment_url, attachment_mime, attachment_bytes, attachment_width, \
+              attachment_height, kind, target, edited_at, \
+              deleted, NULL::text AS user_color, NULL::boolean AS joined, \
+              NULL::integer AS members \
             FROM messages WHERE pos > $1 ORDER BY pos LIMIT $2) \
            UNION ALL \
            (SELECT pos, FALSE, room, NULL::text, NULL::bigint, user_id, user_name, NULL::text, \
-              NULL::bigint, NULL::text, NULL::text, NULL::bigint, user_color, joined, members \
+              NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::integer, \
+              NULL::integer, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, user_color, \
+              joined, members \
             FROM member_events WHERE pos > $1 ORDER BY pos LIMIT $2) \
          ) AS log ORDER BY pos LIMIT $2",
     )

@@ -56,7 +56,7 @@ impl PgStore {
     }
 
     pub(super) async fn room_of_upload(&self, name: &str) -> StoreResult<Option<RoomId>> {
-        let row = sqlx::query("SELECT room FROM uploads WHERE name = $1")
+        let row = sqlx::query("SELECT room FROM uploads WHERE name = $1 AND removed_at IS NULL")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -87,7 +87,8 @@ impl PgStore {
         limit: u32,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT u.name FROM uploads u WHERE u.created_at < $1 AND NOT EXISTS \
+            "SELECT u.name FROM uploads u \
+             WHERE (u.created_at < $1 OR u.removed_at IS NOT NULL) AND NOT EXISTS \
              (SELECT 1 FROM messages m WHERE m.attachment_url = '/uploads/' || u.name) \
              ORDER BY u.created_at LIMIT $2",
         )

@@ -215,7 +215,8 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "SELECT r.name, r.latest_seq, \
                (SELECT COUNT(*) FROM messages x \
-                 WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id) \
+                 WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id \
+                   AND x.kind = 'message') \
                  AS unread, \
                r.members \
              FROM memberships m JOIN rooms r ON r.name = m.room \

@@ -7,12 +7,14 @@ use std::collections::HashMap;
 
 use std::sync::LazyLock;
 
-use confab_shared::Message;
+use confab_shared::{EntryKind, Message};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::commit::Cache;
 use super::rows::{to_i64, MessageColumns, MESSAGE_COLUMNS};
-use crate::store::{LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult};
+use crate::store::{
+    refusal_of_change, LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult,
+};
 
 /// A post's idempotency key: room, sender id, client id.
 pub(super) type Key = (String, String, String);
@@ -56,8 +58,30 @@ pub(super) static EARLIER_POST_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 const INSERT_SQL: &str = "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, \
-     text, ts, client_id, attachment_url, attachment_mime, attachment_bytes) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+     text, ts, client_id, attachment_url, attachment_mime, attachment_bytes, attachment_width, \
+     attachment_height, kind, target) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+
+/// The target of an edit or deletion: author, kind, deleted, attachment.
+const TARGET_SQL: &str = "SELECT sender_id, kind, deleted, attachment_url FROM messages \
+     WHERE room = ?1 AND seq = ?2";
+
+/// An upload no message refers to any more is hidden at once (and swept
+/// soon, see migration 0009).
+const REMOVE_UPLOAD_SQL: &str = "UPDATE uploads SET removed_at = ?1 WHERE name = ?2 \
+     AND NOT EXISTS (SELECT 1 FROM messages WHERE attachment_url = ?3)";
+
+const EDIT_SQL: &str = "UPDATE messages SET text = ?1, edited_at = ?2 WHERE room = ?3 AND seq = ?4";
+
+/// A deletion empties the message ...
+const DELETE_SQL: &str = "UPDATE messages SET text = '', attachment_url = NULL, \
+     attachment_mime = NULL, attachment_bytes = NULL, attachment_width = NULL, \
+     attachment_height = NULL, deleted = 1 \
+     WHERE room = ?1 AND seq = ?2";
+
+/// ... and every edit of it, so that no old text survives.
+const DELETE_EDITS_SQL: &str =
+    "UPDATE messages SET text = '', deleted = 1 WHERE room = ?1 AND target = ?2 AND kind = 'edit'";
 
 /// Stores `new` (or finds it stored before this batch, under `key`) and
 /// says how it went.
@@ -88,6 +112,54 @@ pub(super) fn store_post(
     if !cache.is_member(tx, &room, &new.sender.id)? {
         return Ok(Outcome::Refused(Refusal::NotMember));
     }
+    if let Some(target) = new.target {
+        let found = tx
+            .prepare_cached(TARGET_SQL)?
+            .query_row(params![room, to_i64(target)], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, bool>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .optional()?;
+        let (attachment, found) = match &found {
+            Some((author, kind, deleted, attachment)) => (
+                attachment.clone(),
+                EntryKind::parse(kind).map(|kind| (author.as_str(), kind, *deleted)),
+            ),
+            None => (None, None),
+        };
+        if let Some(refusal) = refusal_of_change(&new.sender.id, found) {
+            return Ok(Outcome::Refused(refusal));
+        }
+        match new.kind {
+            EntryKind::Edit => {
+                tx.prepare_cached(EDIT_SQL)?.execute(params![
+                    new.text,
+                    new.ts.millis(),
+                    room,
+                    to_i64(target)
+                ])?;
+            }
+            EntryKind::Delete => {
+                for sql in [DELETE_SQL, DELETE_EDITS_SQL] {
+                    tx.prepare_cached(sql)?
+                        .execute(params![room, to_i64(target)])?;
+                }
+                if let Some(url) = attachment {
+                    let name = url.strip_prefix("/uploads/").unwrap_or(&url);
+                    tx.prepare_cached(REMOVE_UPLOAD_SQL)?.execute(params![
+                        new.ts.millis(),
+                        name,
+                        url
+                    ])?;
+                }
+            }
+            EntryKind::Message => {}
+        }
+    }
     let seq = latest + 1;
     *pos += 1;
     let attachment = new.attachment.as_ref();
@@ -104,6 +176,10 @@ pub(super) fn store_post(
         attachment.map(|a| a.url.as_str()),
         attachment.map(|a| a.mime.as_str()),
         attachment.map(|a| to_i64(a.bytes)),
+        attachment.and_then(|a| a.width),
+        attachment.and_then(|a| a.height),
+        new.kind.as_str(),
+        new.target.map(to_i64),
     ])?;
     cache.rooms.insert(room, (Some(seq), true));
     // The post is ours: its parts move into the message.
@@ -115,6 +191,10 @@ pub(super) fn store_post(
         text: new.text,
         ts: new.ts,
         attachment: new.attachment,
+        kind: new.kind,
+        target: new.target,
+        edited: None,
+        deleted: false,
     };
     Ok(Outcome::Logged(LogEntry {
         pos: *pos,
@@ -139,6 +219,12 @@ fn message_from_row(row: &Row) -> StoreResult<(i64, Message)> {
         attachment_url: row.get("attachment_url")?,
         attachment_mime: row.get("attachment_mime")?,
         attachment_bytes: row.get("attachment_bytes")?,
+        attachment_width: row.get("attachment_width")?,
+        attachment_height: row.get("attachment_height")?,
+        kind: row.get("kind")?,
+        target: row.get("target")?,
+        edited_at: row.get("edited_at")?,
+        deleted: row.get("deleted")?,
     }
     .into_message()
 }
@@ -166,6 +252,11 @@ mod tests {
                 2,
             ),
             ("UPDATE rooms SET latest_seq = ?1 WHERE name = ?2", 2),
+            (TARGET_SQL, 2),
+            (EDIT_SQL, 4),
+            (DELETE_SQL, 2),
+            (DELETE_EDITS_SQL, 2),
+            (REMOVE_UPLOAD_SQL, 3),
         ];
         for (sql, params) in statements {
             let explain = format!("EXPLAIN QUERY PLAN {sql}");

@@ -1,7 +1,7 @@
 //! Turning SQLite rows into the engine's types (and the small conversions
 //! the queries share).
 
-use confab_shared::{Attachment, Color, Message, RoomId, Timestamp, User, UserName};
+use confab_shared::{Attachment, Color, EntryKind, Message, RoomId, Timestamp, User, UserName};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -9,7 +9,8 @@ use crate::store::{LogBody, LogEntry, StoreError, StoreResult};
 
 /// Columns of `messages` in the order [`message_from_row`] reads them.
 pub(super) const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
-     attachment_url, attachment_mime, attachment_bytes";
+     attachment_url, attachment_mime, attachment_bytes, attachment_width, attachment_height, \
+     kind, target, edited_at, deleted";
 
 pub(super) fn now_millis() -> i64 {
     Timestamp::now().millis()
@@ -42,6 +43,12 @@ pub(super) struct MessageColumns {
     pub attachment_url: Option<String>,
     pub attachment_mime: Option<String>,
     pub attachment_bytes: Option<i64>,
+    pub attachment_width: Option<i64>,
+    pub attachment_height: Option<i64>,
+    pub kind: String,
+    pub target: Option<i64>,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
 }
 
 impl MessageColumns {
@@ -51,6 +58,8 @@ impl MessageColumns {
             url,
             mime: self.attachment_mime.unwrap_or_default(),
             bytes: self.attachment_bytes.unwrap_or(0).max(0) as u64,
+            width: self.attachment_width.and_then(|w| u32::try_from(w).ok()),
+            height: self.attachment_height.and_then(|h| u32::try_from(h).ok()),
         });
         let message = Message {
             id: self.id,
@@ -60,6 +69,11 @@ impl MessageColumns {
             text: self.text,
             ts: Timestamp::from_millis(self.ts),
             attachment,
+            kind: EntryKind::parse(&self.kind)
+                .ok_or_else(|| corrupt(format!("unknown entry kind {:?}", self.kind)))?,
+            target: self.target.map(|t| t.max(0) as u64),
+            edited: self.edited_at.map(Timestamp::from_millis),
+            deleted: self.deleted,
         };
         Ok((self.pos, message))
     }
@@ -77,6 +91,12 @@ pub(super) fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
         attachment_url: row.try_get("attachment_url")?,
         attachment_mime: row.try_get("attachment_mime")?,
         attachment_bytes: row.try_get("attachment_bytes")?,
+        attachment_width: row.try_get("attachment_width")?,
+        attachment_height: row.try_get("attachment_height")?,
+        kind: row.try_get("kind")?,
+        target: row.try_get("target")?,
+        edited_at: row.try_get("edited_at")?,
+        deleted: row.try_get("deleted")?,
     }
     .into_message()
 }

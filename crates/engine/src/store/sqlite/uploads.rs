@@ -48,7 +48,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn room_of_upload(&self, name: &str) -> StoreResult<Option<RoomId>> {
-        let row = sqlx::query("SELECT room FROM uploads WHERE name = ?")
+        let row = sqlx::query("SELECT room FROM uploads WHERE name = ? AND removed_at IS NULL")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -79,7 +79,8 @@ impl SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT u.name FROM uploads u WHERE u.created_at < ? AND NOT EXISTS \
+            "SELECT u.name FROM uploads u \
+             WHERE (u.created_at < ? OR u.removed_at IS NOT NULL) AND NOT EXISTS \
              (SELECT 1 FROM messages m WHERE m.attachment_url = '/uploads/' || u.name) \
              ORDER BY u.created_at LIMIT ?",
         )
