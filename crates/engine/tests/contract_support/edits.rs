@@ -95,7 +95,10 @@ pub async fn edits_and_deletions_are_entries_that_change_their_target(store: &dy
         .filter(|m| m.seq == first || m.target == Some(first))
     {
         if m.kind != EntryKind::Delete {
-            assert!(m.deleted && m.text.is_empty(), "{m:?}");
+            assert!(
+                m.deleted && m.text.is_empty() && m.edited.is_none(),
+                "{m:?}"
+            );
         }
     }
     let latest = store.latest_seq(&lobby).await.expect("seq");

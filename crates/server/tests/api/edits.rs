@@ -141,7 +141,7 @@ async fn an_author_edits_and_deletes_and_every_member_sees_it_in_log_order() {
             (seq + 2, EntryKind::Delete, Some(seq))
         ]
     );
-    assert!(messages[0].deleted && messages[0].text.is_empty());
+    assert!(messages[0].deleted && messages[0].text.is_empty() && messages[0].edited.is_none());
     assert!(messages[1].deleted && messages[1].text.is_empty());
     let json = serde_json::to_string(&joined).expect("json");
     assert!(

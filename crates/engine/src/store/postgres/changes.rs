@@ -111,7 +111,7 @@ pub(super) async fn apply(tx: &mut Tx, plan: &Plan<'_>, now: i64) -> StoreResult
         sqlx::query(
             "UPDATE messages m SET text = '', attachment_url = NULL, attachment_mime = NULL, \
                attachment_bytes = NULL, attachment_width = NULL, attachment_height = NULL, \
-               deleted = TRUE \
+               edited_at = NULL, deleted = TRUE \
              FROM UNNEST($1::text[], $2::bigint[]) AS k(room, seq) \
              WHERE m.room = k.room \
                AND (m.seq = k.seq OR (m.target = k.seq AND m.kind = 'edit'))",

@@ -76,7 +76,7 @@ const EDIT_SQL: &str = "UPDATE messages SET text = ?1, edited_at = ?2 WHERE room
 /// A deletion empties the message ...
 const DELETE_SQL: &str = "UPDATE messages SET text = '', attachment_url = NULL, \
      attachment_mime = NULL, attachment_bytes = NULL, attachment_width = NULL, \
-     attachment_height = NULL, deleted = 1 \
+     attachment_height = NULL, edited_at = NULL, deleted = 1 \
      WHERE room = ?1 AND seq = ?2";
 
 /// ... and every edit of it, so that no old text survives.
