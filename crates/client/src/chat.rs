@@ -17,6 +17,7 @@ use crate::dom;
 use crate::state::{
     room_label, Action, ChatState, Command, ConnStatus, MemberState, Pending, Toast,
 };
+use crate::storage;
 
 /// A line of the message list: a stored message or one of ours in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +132,11 @@ impl Chat {
             state.with(|s| {
                 s.active_room()
                     .map(|room| {
+                        // Edits and deletions are shown on the message
+                        // they change, not as lines of their own.
                         room.messages
                             .values()
+                            .filter(|m| m.is_message())
                             .cloned()
                             .map(Entry::Stored)
                             .chain(room.pending.iter().cloned().map(Entry::Pending))
@@ -165,6 +169,32 @@ impl Chat {
             online,
             total_unread,
         }
+    }
+
+    /// Keeps the unconfirmed messages of `user_id` in the browser's
+    /// storage, and first brings back the ones an earlier page kept (a
+    /// reload): they show as pending and go out once connected, with their
+    /// client ids, so the server stores each once. Call once, in the
+    /// component that owns the chat (an effect: only in the browser).
+    pub fn keep_pending(&self, user_id: String) {
+        let chat = *self;
+        let state = self.state;
+        let pending = Memo::new(move |_| state.with(|s| s.all_pending()));
+        let restored = StoredValue::new(false);
+        Effect::new(move |_| {
+            let now = pending.get();
+            if !restored.get_value() {
+                // The kept ones first: saving before would overwrite them.
+                // The restore changes `pending`, and this runs again.
+                restored.set_value(true);
+                let kept = storage::load_pending(&user_id);
+                if !kept.is_empty() {
+                    chat.dispatch(Action::Restore(kept));
+                    return;
+                }
+            }
+            storage::save_pending(&user_id, &now);
+        });
     }
 
     /// The whole reducer state, for views that need more than the memos.
@@ -216,7 +246,11 @@ impl Chat {
                         }
                     });
                 }
-                Command::Notify { title, body } => dom::notify(&title, &body),
+                Command::Notify { title, body, room } => {
+                    let chat = *self;
+                    let open = room.map(|room| Box::new(move || chat.select(room.clone())) as _);
+                    dom::notify(&title, &body, open);
+                }
             }
         }
     }
@@ -274,6 +308,16 @@ impl Chat {
     /// Sends a failed message again (same client id: the server dedups).
     pub fn retry(&self, client_id: ClientId) {
         self.dispatch(Action::Retry { client_id });
+    }
+
+    /// Replaces the text of one's own stored message.
+    pub fn edit(&self, room: RoomId, seq: u64, text: MessageText) {
+        self.dispatch(Action::Edit { room, seq, text });
+    }
+
+    /// Takes one's own stored message back.
+    pub fn delete(&self, room: RoomId, seq: u64) {
+        self.dispatch(Action::Delete { room, seq });
     }
 
     /// Forgets a failed message.

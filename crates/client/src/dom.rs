@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use confab_shared::{ClientId, Framing};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
@@ -82,9 +83,21 @@ pub fn request_notification_permission() -> Option<js_sys::Promise> {
     }
 }
 
+thread_local! {
+    /// What a click on the notification on screen does. Notifications share
+    /// one tag, so a new one replaces the last, and only its handler lives.
+    static NOTIFICATION_CLICK: std::cell::RefCell<Option<Closure<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The global through which the browser tests call what a click on the
+/// notification does (WebDriver cannot click the system's notification).
+pub const NOTIFICATION_CLICK_GLOBAL: &str = "confabNotificationClick";
+
 /// Shows a browser notification when the tab is hidden and permission was
-/// granted; does nothing otherwise.
-pub fn notify(title: &str, body: &str) {
+/// granted; does nothing otherwise. A click on it brings the tab forward,
+/// closes it and runs `open` (which shows its room).
+pub fn notify(title: &str, body: &str, open: Option<Box<dyn Fn()>>) {
     if !is_hidden() || notification_permission() != Some(web_sys::NotificationPermission::Granted) {
         return;
     }
@@ -92,7 +105,49 @@ pub fn notify(title: &str, body: &str) {
     options.set_body(body);
     options.set_tag("confab");
     // Failing to show a notification is not worth more than the toast.
-    let _ = web_sys::Notification::new_with_options(title, &options);
+    let Ok(shown) = web_sys::Notification::new_with_options(title, &options) else {
+        return;
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let closing = shown.clone();
+    let focus = window.clone();
+    let click = Closure::<dyn Fn()>::new(move || {
+        let _ = focus.focus();
+        closing.close();
+        if let Some(open) = &open {
+            open();
+        }
+    });
+    shown.set_onclick(Some(click.as_ref().unchecked_ref()));
+    let _ = js_sys::Reflect::set(
+        &window,
+        &JsValue::from_str(NOTIFICATION_CLICK_GLOBAL),
+        click.as_ref(),
+    );
+    NOTIFICATION_CLICK.with(|slot| slot.replace(Some(click)));
+}
+
+/// Whether a key event belongs to an IME composition (Korean, Japanese,
+/// Chinese input), so that Enter only finishes the syllable: the event says
+/// `isComposing`, or its keyCode is 229, what a key the IME took reports
+/// (Safari sends the Enter that ends a composition after `compositionend`,
+/// with 229 and `isComposing` false).
+pub fn is_ime_key(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.is_composing() || ev.key_code() == 229
+}
+
+/// Whether the user asked their system for less motion
+/// (`prefers-reduced-motion: reduce`): animated images then wait for a click.
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|q| q.matches())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!   password, claim the name, devices.
 //! - [`upload`]: image uploads with progress.
 //! - [`search`]: matching typed text to names (Korean initial consonants).
+//! - [`storage`]: what survives a reload (unconfirmed messages, drafts).
 //! - [`components`]: one component per file.
 //!
 //! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
@@ -23,6 +24,7 @@ pub mod format;
 pub mod search;
 pub mod socket;
 pub mod state;
+pub mod storage;
 pub mod timefmt;
 pub mod upload;
 

@@ -29,6 +29,7 @@ pub fn ChatScreen(
 ) -> impl IntoView {
     let chat = Chat::new();
     provide_context(chat);
+    chat.keep_pending(user.id.clone());
     // On phones the sidebar is a drawer.
     let nav_open = RwSignal::new(false);
 

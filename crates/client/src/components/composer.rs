@@ -5,25 +5,39 @@ use leptos::prelude::*;
 
 use crate::chat::Chat;
 use crate::components::upload_button::UploadButton;
+use crate::dom;
 use crate::format::{char_count, counter_label};
 use crate::state::ConnStatus;
+use crate::storage;
 
-/// Why sending is not possible right now, if it is not.
+/// Why sending is not possible right now, if it is not. Being offline is
+/// no reason: what is sent then waits, shown as pending, and goes out on
+/// reconnect.
 fn blocked_reason(conn: &ConnStatus, room: Option<&RoomId>) -> Option<String> {
     match conn {
-        ConnStatus::Open if room.is_none() => Some("Pick a room to write in.".to_owned()),
-        ConnStatus::Open => None,
-        ConnStatus::Connecting => Some("Offline: connecting…".to_owned()),
-        ConnStatus::Reconnecting { secs, .. } if *secs > 0 => Some(format!(
-            "Offline: reconnecting in {secs} s. Your text is kept."
-        )),
-        ConnStatus::Reconnecting { .. } => Some("Offline: reconnecting…".to_owned()),
         ConnStatus::Closed => Some("Disconnected.".to_owned()),
+        _ if room.is_none() => Some("Pick a room to write in.".to_owned()),
+        _ => None,
     }
 }
 
-/// Enter sends, Shift+Enter starts a new line. Sending is disabled, with the
-/// reason shown, while offline; the draft stays. The character count is
+/// What the box says while offline.
+fn offline_note(conn: &ConnStatus) -> Option<String> {
+    const LATER: &str = "What you send now goes out once connected.";
+    match conn {
+        ConnStatus::Connecting => Some(format!("Offline: connecting… {LATER}")),
+        ConnStatus::Reconnecting { secs, .. } if *secs > 0 => {
+            Some(format!("Offline: reconnecting in {secs} s. {LATER}"))
+        }
+        ConnStatus::Reconnecting { .. } => Some(format!("Offline: reconnecting… {LATER}")),
+        ConnStatus::Open | ConnStatus::Closed => None,
+    }
+}
+
+/// Enter sends (never during an IME composition), Shift+Enter starts a new
+/// line. Offline, what is sent waits as pending and goes out on reconnect.
+/// Each room keeps its own draft, in the browser's storage, so a reload
+/// or a trip to another room loses nothing typed. The character count is
 /// shown against the 4000 limit. Takes no props; writes to the room on
 /// screen.
 #[component]
@@ -36,6 +50,27 @@ pub fn Composer() -> impl IntoView {
             .with(|c| room.with(|r| blocked_reason(c, r.as_ref())))
     });
     let count = Memo::new(move |_| text.with(|t| char_count(t)));
+    // Whose draft of which room the box holds: the room's own, loaded when
+    // the room (or the user) changes.
+    let draft_of = move || {
+        chat.me
+            .with(|m| m.as_ref().map(|u| u.id.clone()))
+            .zip(room.get())
+    };
+    Effect::new(move |shown: Option<Option<(String, RoomId)>>| {
+        let now = draft_of();
+        if shown.flatten() != now {
+            if let Some((user, room)) = &now {
+                text.set(storage::load_draft(user, room));
+            }
+        }
+        now
+    });
+    let keep_draft = move |value: &str| {
+        if let (Some(me), Some(room)) = (chat.me.get_untracked(), room.get_untracked()) {
+            storage::save_draft(&me.id, &room, value);
+        }
+    };
     let too_long = move || count.get() > MessageText::MAX_CHARS;
     let near_limit = move || count.get() > MessageText::MAX_CHARS - 200;
     let can_send =
@@ -58,17 +93,27 @@ pub fn Composer() -> impl IntoView {
         if let Ok(message) = MessageText::parse(&text.get_untracked()) {
             chat.send(room, message);
             text.set(String::new());
+            keep_draft("");
         }
     };
 
+    // An IME (Korean, Japanese, Chinese input) composes a syllable over
+    // several keys, and Enter may only finish the composition: it must
+    // never send a half-typed message. The key event says so
+    // (`dom::is_ime_key`), and so do the composition events, between which
+    // nothing sends.
+    let composing = RwSignal::new(false);
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+        let ime = dom::is_ime_key(&ev) || composing.get_untracked();
+        if ev.key() == "Enter" && !ev.shift_key() && !ime {
             ev.prevent_default();
             send();
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
-        text.set(event_target_value(&ev));
+        let value = event_target_value(&ev);
+        keep_draft(&value);
+        text.set(value);
         if let Some(room) = room.get_untracked() {
             chat.typing(room);
         }
@@ -89,7 +134,9 @@ pub fn Composer() -> impl IntoView {
                 // Slot of the upload button (a later issue).
                 <UploadButton
                     room=Signal::derive(move || room.get())
-                    enabled=Signal::derive(move || reason.with(Option::is_none))
+                    enabled=Signal::derive(move || {
+                        reason.with(Option::is_none) && chat.conn.with(ConnStatus::is_open)
+                    })
                 />
                 <textarea
                     id="composer-input"
@@ -100,6 +147,8 @@ pub fn Composer() -> impl IntoView {
                     prop:value=move || text.get()
                     on:input=on_input
                     on:keydown=on_keydown
+                    on:compositionstart=move |_| composing.set(true)
+                    on:compositionend=move |_| composing.set(false)
                 ></textarea>
                 <button
                     type="submit"
@@ -116,7 +165,7 @@ pub fn Composer() -> impl IntoView {
                         if too_long() {
                             Some(format!("Too long: at most {} characters.", MessageText::MAX_CHARS))
                         } else {
-                            reason.get()
+                            reason.get().or_else(|| chat.conn.with(offline_note))
                         }
                     }}
                 </p>
@@ -139,21 +188,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sending_is_blocked_with_a_reason() {
+    fn sending_is_blocked_with_a_reason_but_not_by_being_offline() {
         let lobby = RoomId::lobby();
+        let offline = ConnStatus::Reconnecting {
+            attempt: 1,
+            secs: 3,
+        };
         assert_eq!(blocked_reason(&ConnStatus::Open, Some(&lobby)), None);
         assert!(blocked_reason(&ConnStatus::Open, None).is_some());
-        let r = blocked_reason(
-            &ConnStatus::Reconnecting {
-                attempt: 1,
-                secs: 3,
-            },
-            Some(&lobby),
-        );
+        assert!(blocked_reason(&ConnStatus::Closed, Some(&lobby)).is_some());
+        assert_eq!(blocked_reason(&offline, Some(&lobby)), None);
+        assert_eq!(blocked_reason(&ConnStatus::Connecting, Some(&lobby)), None);
         assert_eq!(
-            r.as_deref(),
-            Some("Offline: reconnecting in 3 s. Your text is kept.")
+            offline_note(&offline).as_deref(),
+            Some("Offline: reconnecting in 3 s. What you send now goes out once connected.")
         );
-        assert!(blocked_reason(&ConnStatus::Connecting, Some(&lobby)).is_some());
+        assert_eq!(offline_note(&ConnStatus::Open), None);
     }
 }

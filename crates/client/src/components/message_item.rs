@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::chat::{Chat, Entry};
 use crate::components::attachment::AttachmentView;
+use crate::components::message_editor::MessageEditor;
 use crate::dom;
 use crate::state::{fallback_color, SendStatus};
 use crate::timefmt;
@@ -27,15 +28,20 @@ pub fn MessageItem(
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let me = chat.me.get_untracked();
+    // Where a stored message is, and what happened to it since.
+    let mut stored = None;
     let (from, text, ts, attachment, status, client_id) = match entry {
-        Entry::Stored(m) => (
-            m.from.clone(),
-            m.text.clone(),
-            m.ts.millis(),
-            m.attachment.clone(),
-            None,
-            None,
-        ),
+        Entry::Stored(m) => {
+            stored = Some((m.room.clone(), m.seq, m.edited, m.deleted));
+            (
+                m.from.clone(),
+                m.text.clone(),
+                m.ts.millis(),
+                m.attachment.clone(),
+                None,
+                None,
+            )
+        }
         Entry::Pending(p) => match me.as_ref() {
             Some(me) => (
                 me.name.clone(),
@@ -56,6 +62,7 @@ pub fn MessageItem(
     let full = timefmt::full(ts, offset);
     let iso = confab_shared::Timestamp::from_millis(ts).to_string();
     let sending = status == Some(SendStatus::Sending);
+    let waiting = status == Some(SendStatus::Waiting);
     let failed = match &status {
         Some(SendStatus::Failed(reason)) => Some(reason.clone()),
         _ => None,
@@ -80,7 +87,7 @@ pub fn MessageItem(
                             "Retry"
                         </button>
                         <button type="button" on:click=move |_| chat.discard(id.clone())>
-                            "Discard"
+                            "Delete"
                         </button>
                     </p>
                 }
@@ -88,14 +95,84 @@ pub fn MessageItem(
             )
         }
         _ if sending => Some(view! { <p class="send-status">"Sending…"</p> }.into_any()),
+        _ if waiting => Some(
+            view! { <p class="send-status waiting">"Waiting for the connection…"</p> }.into_any(),
+        ),
         _ => None,
     };
+    let deleted = stored.as_ref().is_some_and(|s| s.3);
+    let edited = stored
+        .as_ref()
+        .filter(|_| !deleted)
+        .and_then(|s| s.2)
+        .map(|at| {
+            let title = format!(
+                "Edited {}",
+                timefmt::full(at.millis(), dom::tz_offset(at.millis()))
+            );
+            view! { <span class="edited" title=title>"(edited)"</span> }
+        });
+    // Our own stored message can be edited in place or deleted.
+    let editing = RwSignal::new(false);
+    let changeable = stored
+        .clone()
+        .filter(|_| own && !deleted)
+        .map(|(room, seq, ..)| (room, seq));
+    let body = match (deleted, changeable.clone()) {
+        (true, _) => view! { <p class="text deleted">"This message was deleted."</p> }.into_any(),
+        (false, Some((room, seq))) => {
+            let shown = text.clone();
+            view! {
+                <Show
+                    when=move || editing.get()
+                    fallback=move || {
+                        (!shown.is_empty())
+                            .then(|| view! { <p class="text" dir="auto">{shown.clone()}</p> })
+                    }
+                >
+                    <MessageEditor room=room.clone() seq=seq text=text.clone() editing=editing/>
+                </Show>
+            }
+            .into_any()
+        }
+        (false, None) => (!text.is_empty())
+            .then(|| view! { <p class="text" dir="auto">{text.clone()}</p> })
+            .into_any(),
+    };
+    let actions = changeable.map(|(room, seq)| {
+        view! {
+            <div class="message-actions">
+                <button
+                    type="button"
+                    class="edit-message"
+                    aria-label="Edit message"
+                    on:click=move |_| editing.set(true)
+                >
+                    "Edit"
+                </button>
+                <button
+                    type="button"
+                    class="delete-message"
+                    aria-label="Delete message"
+                    on:click=move |_| {
+                        if dom::confirm("Delete this message? Everyone will see that it was deleted.")
+                        {
+                            chat.delete(room.clone(), seq);
+                        }
+                    }
+                >
+                    "Delete"
+                </button>
+            </div>
+        }
+    });
     view! {
         <li
             class="message"
+            class:deleted=deleted
             class:own=own
             class:grouped=!show_author
-            class:pending=sending
+            class:pending=sending || waiting
             class:failed=failed_class
             class:mention=mentions_me
             style=format!("--author-color: {color}")
@@ -118,9 +195,13 @@ pub fn MessageItem(
                         </time>
                     }
                 })}
-            {(!text.is_empty()).then(|| view! { <p class="text" dir="auto">{text}</p> })}
-            {attachment.map(|a| view! { <AttachmentView attachment=a from=author/> })}
+            {body}
+            {edited}
+            {attachment
+                .filter(|_| !deleted)
+                .map(|a| view! { <AttachmentView attachment=a from=author/> })}
             {status_view}
+            {actions}
         </li>
     }
     .into_any()

@@ -71,7 +71,14 @@ fn rows(entries: &[Entry], me: Option<&UserName>, now_ms: i64) -> Vec<Row> {
             || (author.is_some() && author == me.map(UserName::key));
         let key = match entry {
             // Unique across rooms: the list is reused when the room changes.
-            Entry::Stored(m) => format!("m:{}:{}:{show_author}", m.room, m.seq),
+            // An edit or deletion is a new key, so the row is drawn again.
+            Entry::Stored(m) => format!(
+                "m:{}:{}:{show_author}:{}:{}",
+                m.room,
+                m.seq,
+                m.edited.map_or(0, |t| t.millis()),
+                m.deleted
+            ),
             Entry::Pending(p) => format!("p:{}:{:?}", p.client_id.as_str(), p.status),
         };
         rows.push(Row::Item {

@@ -66,6 +66,10 @@ impl ChatState {
                     ),
                 }
             }
+            Action::Edit { room, seq, text } => {
+                self.change(room, seq, Some(text), now_ms, &mut out)
+            }
+            Action::Delete { room, seq } => self.change(room, seq, None, now_ms, &mut out),
             Action::Retry { client_id } => {
                 if let Some((room_id, i)) = self.find_pending(&client_id) {
                     let frame = self
@@ -84,8 +88,10 @@ impl ChatState {
                                 p.status = SendStatus::Sending;
                                 out.push(Command::Send(frame));
                             }
-                            None => p.status = SendStatus::Failed("not connected".into()),
+                            None => p.status = SendStatus::Waiting,
                         }
+                        // A retry gets the full time again.
+                        p.ts_ms = now_ms;
                     }
                 }
             }
@@ -179,14 +185,42 @@ impl ChatState {
                 self.toasts.retain(|t| t.until_ms > now_ms);
                 for room in self.rooms.values_mut() {
                     room.typing.retain(|(_, until)| *until > now_ms);
+                    for p in &mut room.pending {
+                        let overdue = now_ms - p.ts_ms > PENDING_TIMEOUT_MS;
+                        if overdue && !matches!(p.status, SendStatus::Failed(_)) {
+                            p.status = SendStatus::Failed(
+                                "the server did not confirm it within 2 minutes".into(),
+                            );
+                        }
+                    }
                 }
+            }
+            Action::Restore(kept) => {
+                for mut p in kept {
+                    if self.find_pending(&p.client_id).is_some() {
+                        continue;
+                    }
+                    // Whatever it was on the old page, it is on no
+                    // connection now.
+                    if p.status == SendStatus::Sending {
+                        p.status = SendStatus::Waiting;
+                    }
+                    let room_id = p.room.clone();
+                    self.rooms
+                        .entry(room_id.clone())
+                        .or_insert_with(|| Room::new(room_id))
+                        .pending
+                        .push(p);
+                }
+                self.send_waiting(&mut out);
             }
         }
         out
     }
 
-    /// What a lost connection does to the state: unacknowledged sends fail,
-    /// typing lines and join replies belong to the old connection.
+    /// What a lost connection does to the state: unacknowledged sends wait
+    /// for the next connection (which sends them again, with their client
+    /// ids), typing lines and join replies belong to the old connection.
     pub(super) fn disconnected(&mut self) {
         self.awaiting_select.clear();
         self.joins.clear();
@@ -197,10 +231,59 @@ impl ChatState {
             room.last_typing_sent = None;
             for p in &mut room.pending {
                 if p.status == SendStatus::Sending {
-                    p.status =
-                        SendStatus::Failed("connection lost before the server confirmed it".into());
+                    p.status = SendStatus::Waiting;
                 }
             }
         }
+    }
+
+    /// Edits (`Some` text) or deletes one's own stored message. The change
+    /// shows once the server has stored it (its entry comes back like a
+    /// message), so nothing is shown that did not happen; offline, the user
+    /// is told to try again.
+    fn change(
+        &mut self,
+        room: RoomId,
+        seq: u64,
+        text: Option<MessageText>,
+        now_ms: i64,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(me) = self.me.as_ref() else {
+            return;
+        };
+        let Some(current) = self
+            .rooms
+            .get(&room)
+            .and_then(|r| r.own_message(seq, &me.name))
+        else {
+            return;
+        };
+        if text.as_ref().is_some_and(|t| t.as_str() == current.text) {
+            return;
+        }
+        if !self.conn.is_open() {
+            self.toast(
+                ToastKind::Error,
+                None,
+                None,
+                "Not connected: try again once the connection is back.".into(),
+                now_ms,
+            );
+            return;
+        }
+        out.push(Command::Send(match text {
+            Some(text) => ClientMsg::Edit {
+                room,
+                seq,
+                text,
+                client_id: None,
+            },
+            None => ClientMsg::Delete {
+                room,
+                seq,
+                client_id: None,
+            },
+        }));
     }
 }

@@ -98,6 +98,7 @@ impl ChatState {
                         out.push(Command::Notify {
                             title,
                             body: text.clone(),
+                            room: room.clone(),
                         });
                     }
                     self.toast(kind, room, from, text, now_ms);
@@ -178,6 +179,7 @@ impl ChatState {
         for room in listed.into_iter().chain(unlisted) {
             self.join(room, out);
         }
+        self.send_waiting(out);
         let active_ok = self
             .active
             .as_ref()
@@ -246,7 +248,8 @@ impl ChatState {
         }
         let base = room.unread_base;
         for m in messages {
-            let counts = m.seq > base && Some(m.from.key()) != me;
+            // Only messages count, not edits or deletions of them.
+            let counts = m.seq > base && Some(m.from.key()) != me && m.is_message();
             if room.insert(m) && counts && !reading {
                 room.unread += 1;
             }
@@ -295,7 +298,7 @@ impl ChatState {
                 since: None,
             }));
         }
-        let counts = message.seq > room.unread_base && from_other;
+        let counts = message.seq > room.unread_base && from_other && message.is_message();
         if room.insert(message) && counts && !reading {
             room.unread += 1;
         }

@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use confab_shared::{
-    ClientId, ClientMsg, ErrorCode, HistoryLimit, Member, Message, MessageText, NotificationKind,
-    PresenceEvent, RoomId, RoomSummary, ServerMsg, User, UserName,
+    ClientId, ClientMsg, EntryKind, ErrorCode, HistoryLimit, Member, Message, MessageText,
+    NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User, UserName,
 };
 
 /// How long a `typing` frame keeps a user in the "is typing" line.
@@ -58,14 +58,21 @@ impl ConnStatus {
 }
 
 /// Where a pending message of this client stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SendStatus {
-    /// Sent (or about to be), waiting for its `ack`.
+    /// Not sent yet: there is no connection. It goes out, with its client
+    /// id, as soon as there is one.
+    Waiting,
+    /// Sent on this connection, waiting for its `ack`.
     Sending,
-    /// The server refused it or the connection was lost before the `ack`;
-    /// it may be retried with the same client id.
+    /// The server refused it, or it stayed unconfirmed for
+    /// [`PENDING_TIMEOUT_MS`]; the user may retry it (same client id) or
+    /// delete it.
     Failed(String),
 }
+
+/// A message unconfirmed for this long is shown as not sent.
+pub const PENDING_TIMEOUT_MS: i64 = 120_000;
 
 /// Why a toast is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +120,18 @@ pub enum Action {
     Retry { client_id: ClientId },
     /// Drop a failed message.
     Discard { client_id: ClientId },
+    /// Pending messages kept in the browser's storage by an earlier page
+    /// of this tab (a reload): shown again and sent when connected. Ones
+    /// already held are ignored.
+    Restore(Vec<Pending>),
+    /// Replace the text of one's own stored message.
+    Edit {
+        room: RoomId,
+        seq: u64,
+        text: MessageText,
+    },
+    /// Take one's own stored message back.
+    Delete { room: RoomId, seq: u64 },
     /// Join (or create) a room and show it once joined.
     Join(RoomId),
     /// Open the direct conversation with a user.
@@ -141,7 +160,12 @@ pub enum Command {
     /// Send this frame on the socket.
     Send(ClientMsg),
     /// Show a browser notification, if the tab is hidden and permission was given.
-    Notify { title: String, body: String },
+    Notify {
+        title: String,
+        body: String,
+        /// The room or conversation a click on it opens.
+        room: Option<RoomId>,
+    },
 }
 
 /// Everything the UI shows about the chat.
@@ -299,7 +323,7 @@ impl ChatState {
         };
         match frame {
             Some(frame) => out.push(Command::Send(frame)),
-            None => pending.status = SendStatus::Failed("not connected".into()),
+            None => pending.status = SendStatus::Waiting,
         }
         let room_id = pending.room.clone();
         let room = self
@@ -307,6 +331,47 @@ impl ChatState {
             .entry(room_id.clone())
             .or_insert_with(|| Room::new(room_id));
         room.pending.push(pending);
+    }
+
+    /// Sends every message waiting for a connection, oldest first, with
+    /// its client id (the server stores each once, however often it comes).
+    pub(super) fn send_waiting(&mut self, out: &mut Vec<Command>) {
+        if !self.conn.is_open() {
+            return;
+        }
+        let mut waiting: Vec<(i64, RoomId, usize)> = Vec::new();
+        for (id, room) in &self.rooms {
+            for (i, p) in room.pending.iter().enumerate() {
+                if p.status == SendStatus::Waiting {
+                    waiting.push((p.ts_ms, id.clone(), i));
+                }
+            }
+        }
+        waiting.sort_by_key(|(ts, ..)| *ts);
+        for (_, room_id, i) in waiting {
+            let frame = self
+                .rooms
+                .get(&room_id)
+                .and_then(|r| r.pending.get(i))
+                .and_then(|p| self.send_frame(p));
+            if let (Some(frame), Some(p)) = (
+                frame,
+                self.rooms
+                    .get_mut(&room_id)
+                    .and_then(|r| r.pending.get_mut(i)),
+            ) {
+                p.status = SendStatus::Sending;
+                out.push(Command::Send(frame));
+            }
+        }
+    }
+
+    /// Every pending message, for the browser's storage.
+    pub fn all_pending(&self) -> Vec<Pending> {
+        self.rooms
+            .values()
+            .flat_map(|r| r.pending.iter().cloned())
+            .collect()
     }
 
     /// Sends `join` for `room`, resuming after the messages already held.

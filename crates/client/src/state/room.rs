@@ -3,7 +3,8 @@
 use super::*;
 
 /// A message this client sent that the server has not acknowledged yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Kept in the browser's storage too, so a reload loses none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     pub client_id: ClientId,
     pub room: RoomId,
@@ -119,8 +120,43 @@ impl Room {
         if self.messages.contains_key(&message.seq) {
             return false;
         }
+        self.change_target(&message);
         self.messages.insert(message.seq, Arc::new(message));
         true
+    }
+
+    /// An edit or deletion changes the message it targets, if it is held
+    /// (one loaded later already shows its current state). An edit whose
+    /// message was deleted since has no text left and changes nothing.
+    fn change_target(&mut self, entry: &Message) {
+        let Some(target) = entry.target.and_then(|seq| self.messages.get_mut(&seq)) else {
+            return;
+        };
+        if target.deleted || !target.is_message() || entry.deleted {
+            return;
+        }
+        let changed = Arc::make_mut(target);
+        match entry.kind {
+            EntryKind::Edit => {
+                changed.text.clone_from(&entry.text);
+                changed.edited = Some(entry.ts);
+            }
+            EntryKind::Delete => {
+                changed.text.clear();
+                changed.attachment = None;
+                changed.edited = None;
+                changed.deleted = true;
+            }
+            EntryKind::Message => {}
+        }
+    }
+
+    /// The message at `seq` that the user may still edit or delete.
+    pub fn own_message(&self, seq: u64, me: &UserName) -> Option<&Message> {
+        self.messages
+            .get(&seq)
+            .map(|m| m.as_ref())
+            .filter(|m| m.is_message() && !m.deleted && m.from.key() == me.key())
     }
 
     pub(super) fn recount_online(&mut self) {

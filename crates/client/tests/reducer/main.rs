@@ -1,7 +1,8 @@
 //! The chat reducer, frame by frame, on the host.
 
 use confab_client::state::{
-    Action, ChatState, Command, ConnStatus, SendStatus, ToastKind, TOAST_TTL_MS, TYPING_TTL_MS,
+    Action, ChatState, Command, ConnStatus, SendStatus, ToastKind, PENDING_TIMEOUT_MS,
+    TOAST_TTL_MS, TYPING_TTL_MS,
 };
 use confab_shared::{
     ClientId, ClientMsg, Color, ErrorCode, Member, Message, MessageText, NotificationKind,
@@ -132,6 +133,7 @@ fn connected() -> ChatState {
     s
 }
 
+mod edits;
 mod people;
 mod resume;
 mod sending;

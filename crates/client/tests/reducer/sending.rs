@@ -106,7 +106,7 @@ fn a_refused_send_is_marked_failed_and_retried_with_the_same_client_id() {
 }
 
 #[test]
-fn a_send_lost_with_the_connection_fails_and_retries_after_reconnect() {
+fn sends_without_a_connection_wait_and_go_out_once_it_is_back() {
     let mut s = connected();
     s.act(
         Action::Send {
@@ -123,67 +123,133 @@ fn a_send_lost_with_the_connection_fails_and_retries_after_reconnect() {
         },
         T0,
     );
-    assert!(matches!(
-        s.rooms[&room("lobby")].pending[0].status,
-        SendStatus::Failed(_)
-    ));
-    // Retrying while offline sends nothing and stays failed.
-    let out = s.act(
-        Action::Retry {
-            client_id: cid("c9"),
-        },
-        T0,
-    );
-    assert!(frames(&out).is_empty());
-    assert!(matches!(
-        s.rooms[&room("lobby")].pending[0].status,
-        SendStatus::Failed(_)
-    ));
-    // Sending while offline fails at once.
+    // Unconfirmed when the connection went: it waits, it has not failed.
+    let status = |s: &ChatState, i: usize| s.rooms[&room("lobby")].pending[i].status.clone();
+    assert_eq!(status(&s, 0), SendStatus::Waiting);
+    // Sending while offline waits too; a retry offline sends nothing.
     s.act(
         Action::Send {
             room: room("lobby"),
             text: text("second"),
             client_id: cid("c10"),
         },
-        T0,
+        T0 + 1,
     );
-    assert!(matches!(
-        s.rooms[&room("lobby")].pending[1].status,
-        SendStatus::Failed(_)
-    ));
-
-    s.apply(welcome("alice", vec![summary("lobby", 0, 3)]), T0);
+    assert_eq!(status(&s, 1), SendStatus::Waiting);
     let out = s.act(
         Action::Retry {
             client_id: cid("c9"),
         },
-        T0,
+        T0 + 2,
+    );
+    assert!(frames(&out).is_empty());
+
+    // The next connection sends both, oldest first, with their client ids
+    // (after the joins), and they are sending again.
+    let out = s.apply(welcome("alice", vec![summary("lobby", 0, 3)]), T0 + 3);
+    let sent: Vec<ClientMsg> = frames(&out)
+        .into_iter()
+        .filter(|f| matches!(f, ClientMsg::Send { .. }))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            ClientMsg::Send {
+                room: room("lobby"),
+                text: text("second"),
+                client_id: Some(cid("c10")),
+            },
+            ClientMsg::Send {
+                room: room("lobby"),
+                text: text("are you there"),
+                client_id: Some(cid("c9")),
+            },
+        ],
+        "oldest first: the retry gave c9 a new time"
     );
     assert_eq!(
-        frames(&out),
-        vec![ClientMsg::Send {
-            room: room("lobby"),
-            text: text("are you there"),
-            client_id: Some(cid("c9")),
-        }]
+        (status(&s, 0), status(&s, 1)),
+        (SendStatus::Sending, SendStatus::Sending)
     );
-    // A failed message can be dropped; a sending one cannot.
-    s.act(
-        Action::Discard {
-            client_id: cid("c10"),
+    // One is acknowledged (stored once, whatever the resends).
+    s.apply(
+        ServerMsg::Ack {
+            client_id: Some(cid("c10")),
+            message: msg("lobby", 4, "alice"),
         },
-        T0,
+        T0 + 4,
     );
+    assert_eq!(s.rooms[&room("lobby")].pending.len(), 1);
+
+    // Two minutes without an ack: not sent, with Retry and Delete. A
+    // sending message cannot be deleted; a failed one can.
+    s.act(Action::Tick, T0 + 2 + PENDING_TIMEOUT_MS);
+    assert_eq!(status(&s, 0), SendStatus::Sending, "not yet overdue");
+    s.act(Action::Tick, T0 + 3 + PENDING_TIMEOUT_MS);
+    assert!(matches!(status(&s, 0), SendStatus::Failed(_)));
+    let out = s.act(
+        Action::Retry {
+            client_id: cid("c9"),
+        },
+        T0 + 4 + PENDING_TIMEOUT_MS,
+    );
+    assert_eq!(frames(&out).len(), 1);
     s.act(
         Action::Discard {
             client_id: cid("c9"),
         },
+        T0 + 5 + PENDING_TIMEOUT_MS,
+    );
+    assert_eq!(s.rooms[&room("lobby")].pending.len(), 1, "sending: kept");
+    s.act(Action::Tick, T0 + 5 + 3 * PENDING_TIMEOUT_MS);
+    s.act(
+        Action::Discard {
+            client_id: cid("c9"),
+        },
+        T0 + 5 + 3 * PENDING_TIMEOUT_MS,
+    );
+    assert!(s.rooms[&room("lobby")].pending.is_empty());
+}
+
+#[test]
+fn pending_messages_kept_by_an_earlier_page_come_back_and_are_sent() {
+    let mut s = connected();
+    s.act(
+        Action::Send {
+            room: room("rust"),
+            text: text("typed before the reload"),
+            client_id: cid("k1"),
+        },
         T0,
     );
-    let pending = &s.rooms[&room("lobby")].pending;
-    assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].client_id, cid("c9"));
+    let kept = s.all_pending();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].status, SendStatus::Sending);
+    // The storage holds JSON; it comes back whole.
+    let json = serde_json::to_string(&kept).expect("json");
+    let kept: Vec<confab_client::state::Pending> = serde_json::from_str(&json).expect("back");
+
+    // A new page, before its connection: the message waits.
+    let mut fresh = ChatState::new();
+    fresh.act(Action::Restore(kept.clone()), T0 + 10);
+    assert_eq!(
+        fresh.rooms[&room("rust")].pending[0].status,
+        SendStatus::Waiting
+    );
+    // Connected: sent with its client id.
+    fresh.act(Action::Connecting, T0 + 11);
+    let out = fresh.apply(
+        welcome("alice", vec![summary("lobby", 0, 3), summary("rust", 0, 2)]),
+        T0 + 12,
+    );
+    assert!(frames(&out).contains(&ClientMsg::Send {
+        room: room("rust"),
+        text: text("typed before the reload"),
+        client_id: Some(cid("k1")),
+    }));
+    // Restored again (a second storage read): nothing doubles.
+    fresh.act(Action::Restore(kept), T0 + 13);
+    assert_eq!(fresh.rooms[&room("rust")].pending.len(), 1);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! profiles, a bot on the HTTP API, a server restart in the middle.
 //! Screenshots of the main screens land in target/e2e/ on every run.
 
+mod composing;
+mod images;
 mod webdriver;
 
 use std::path::PathBuf;
@@ -12,9 +14,6 @@ use confab_testkit::*;
 use webdriver::{Browser, Driver};
 
 const ENTER: &str = "\u{E007}";
-
-/// A real 1x1 GIF89a.
-const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
 
 fn dist() -> PathBuf {
     let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");

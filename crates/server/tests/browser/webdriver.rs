@@ -210,6 +210,18 @@ impl Browser {
         .await;
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver
+    /// (`goog/cdp/execute`): what WebDriver has no verb for, such as an IME
+    /// composition (`Input.imeSetComposition`, `Input.insertText`).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+        .await
+    }
+
     /// Accepts the dialog (`confirm`) the page has open.
     pub async fn accept_dialog(&self) {
         self.call(reqwest::Method::POST, "/alert/accept", Some(json!({})))
