@@ -7,7 +7,8 @@
 //! - [`api`]: the REST calls (session); [`account_api`]: log in with a
 //!   password, claim the name, devices.
 //! - [`upload`]: image uploads with progress.
-//! - [`search`]: matching typed text to names (Korean initial consonants).
+//! - [`search`]: matching typed text to names (Korean initial consonants);
+//!   [`mention_complete`]: the `@name` being typed and the names it may be.
 //! - [`storage`]: what survives a reload (unconfirmed messages, drafts).
 //! - [`components`]: one component per file.
 //!
@@ -21,6 +22,7 @@ pub mod chat;
 pub mod components;
 pub mod dom;
 pub mod format;
+pub mod mention_complete;
 pub mod search;
 pub mod socket;
 pub mod state;

@@ -1,12 +1,14 @@
 //! The message box.
 
-use confab_shared::{MessageText, RoomId};
+use confab_shared::{MessageText, RoomId, UserName};
 use leptos::prelude::*;
 
 use crate::chat::Chat;
+use crate::components::mention_list::{option_id, MentionList, LIST_ID};
 use crate::components::upload_button::UploadButton;
 use crate::dom;
 use crate::format::{char_count, counter_label};
+use crate::mention_complete;
 use crate::state::ConnStatus;
 use crate::storage;
 
@@ -82,6 +84,8 @@ pub fn Composer() -> impl IntoView {
             .unwrap_or_default()
     };
 
+    // The names offered for the `@mention` being typed (see below).
+    let offered = RwSignal::new(Vec::<UserName>::new());
     let send = move || {
         if !can_send() {
             return;
@@ -94,6 +98,7 @@ pub fn Composer() -> impl IntoView {
             chat.send(room, message);
             text.set(String::new());
             keep_draft("");
+            offered.set(Vec::new());
         }
     };
 
@@ -103,8 +108,65 @@ pub fn Composer() -> impl IntoView {
     // (`dom::is_ime_key`), and so do the composition events, between which
     // nothing sends.
     let composing = RwSignal::new(false);
+
+    // `@` completion: the mention being typed, the members it may name.
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    let mention = StoredValue::new(None::<mention_complete::Typed>);
+    let highlighted = RwSignal::new(0usize);
+    let offer = move |value: &str, caret: usize| {
+        let typed = mention_complete::mention_at(value, caret);
+        let names = match &typed {
+            Some(t) => chat.active.with_untracked(|a| {
+                let members = a.iter().flat_map(|a| a.member_list.iter().map(|m| &m.name));
+                let me = chat
+                    .me
+                    .with_untracked(|m| m.as_ref().map(|u| u.name.clone()));
+                mention_complete::suggestions(members, me.as_ref(), &t.query)
+            }),
+            None => Vec::new(),
+        };
+        mention.set_value(typed);
+        highlighted.set(0);
+        offered.set(names);
+    };
+    let pick = Callback::new(move |name: UserName| {
+        let Some(typed) = mention.get_value() else {
+            return;
+        };
+        let (value, caret) = mention_complete::complete(&text.get_untracked(), &typed, &name);
+        keep_draft(&value);
+        text.set(value.clone());
+        offered.set(Vec::new());
+        mention.set_value(None);
+        if let Some(el) = input.get_untracked() {
+            el.set_value(&value);
+            let caret = u32::try_from(caret).unwrap_or(u32::MAX);
+            let _ = el.set_selection_range(caret, caret);
+            let _ = el.focus();
+        }
+    });
+
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let ime = dom::is_ime_key(&ev) || composing.get_untracked();
+        let choices = offered.with_untracked(Vec::len);
+        if choices > 0 && !ime {
+            let step = |by: usize| highlighted.update(|h| *h = (*h + by) % choices);
+            match ev.key().as_str() {
+                "ArrowDown" => step(1),
+                "ArrowUp" => step(choices - 1),
+                "Enter" | "Tab" if !ev.shift_key() => {
+                    let chosen =
+                        offered.with_untracked(|n| n.get(highlighted.get_untracked()).cloned());
+                    if let Some(name) = chosen {
+                        pick.run(name);
+                    }
+                }
+                "Escape" => offered.set(Vec::new()),
+                _ => return,
+            }
+            ev.prevent_default();
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ime {
             ev.prevent_default();
             send();
@@ -113,6 +175,11 @@ pub fn Composer() -> impl IntoView {
     let on_input = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         keep_draft(&value);
+        let caret = input
+            .get_untracked()
+            .and_then(|el| el.selection_start().ok().flatten())
+            .map_or(value.encode_utf16().count(), |c| c as usize);
+        offer(&value, caret);
         text.set(value);
         if let Some(room) = room.get_untracked() {
             chat.typing(room);
@@ -138,9 +205,21 @@ pub fn Composer() -> impl IntoView {
                         reason.with(Option::is_none) && chat.conn.with(ConnStatus::is_open)
                     })
                 />
+                <MentionList
+                    names=Signal::derive(move || offered.get())
+                    highlighted=highlighted
+                    on_pick=pick
+                />
                 <textarea
                     id="composer-input"
+                    node_ref=input
                     rows="1"
+                    aria-autocomplete="list"
+                    aria-controls=LIST_ID
+                    aria-expanded=move || offered.with(|n| !n.is_empty()).to_string()
+                    aria-activedescendant=move || {
+                        offered.with(|n| !n.is_empty()).then(|| option_id(highlighted.get()))
+                    }
                     placeholder=placeholder
                     aria-describedby="composer-status composer-count"
                     aria-invalid=move || if too_long() { "true" } else { "false" }

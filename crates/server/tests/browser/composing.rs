@@ -298,6 +298,28 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
         .map(|m| m.iter().filter(|m| m["text"] == "서버가 없는 동안").count());
     assert_eq!(stored, Some(1), "stored once");
 
+    // `@` offers the room's members (initial consonants work, and never
+    // oneself); Tab picks, and the mention reaches 지우 highlighted.
+    minsu.type_into("#composer-input", "@ㅈ").await;
+    wait_for_count(&minsu, "#mention-list .mention-option", 1).await;
+    assert!(minsu.text().await.contains("@지우"));
+    let expanded = minsu
+        .js(
+            "return document.getElementById('composer-input').getAttribute('aria-expanded');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(expanded, json!("true"));
+    minsu.screenshot("15-mention-completion").await;
+    minsu.type_into("#composer-input", "\u{E004}").await;
+    wait_for_count(&minsu, "#mention-list", 0).await;
+    wait_for_value(&minsu, "@지우 ").await;
+    minsu
+        .type_into("#composer-input", &format!("회의 시작해요{ENTER}"))
+        .await;
+    jiwoo.wait_for_text("@지우 회의 시작해요").await;
+    wait_for_count(&jiwoo, ".message.mention", 1).await;
+
     minsu.close().await;
     jiwoo.close().await;
 }
