@@ -5,7 +5,8 @@
 #     which builds std for wasm itself;
 #   - trunk, wasm-bindgen-cli at the exact version Cargo.lock pins, and (for
 #     the tests) cargo-leptos;
-#   - (for the tests) Debian's chromium and chromium-driver;
+#   - (for the tests) Debian's chromium and chromium-driver, and axe-core
+#     from npm for the accessibility test;
 #   - (for the tests) cargo-fuzz, which builds the fuzz target in fuzz/ with
 #     the nightly toolchain (rustup's, minimal profile, when missing).
 # It never downloads a toolchain or a browser build of its own, and does
@@ -112,6 +113,14 @@ relay="$root/crates/server/examples/bench/node_relay"
 if [[ "$what" == test && ! -d "$relay/node_modules/ws" ]]; then
     say "npm ci (the benchmark's Node ws relay)"
     npm ci --prefix "$relay" --no-audit --no-fund >/dev/null
+fi
+
+# axe-core, which the accessibility browser test runs inside Chromium, at
+# the version its package-lock.json pins.
+axe="$root/crates/server/tests/browser/axe"
+if [[ "$what" == test && ! -f "$axe/node_modules/axe-core/axe.min.js" ]]; then
+    say "npm ci (axe-core for the accessibility test)"
+    npm ci --prefix "$axe" --no-audit --no-fund >/dev/null
 fi
 
 # The tests talk to a real PostgreSQL (127.0.0.1:5432, trust auth, database

@@ -215,8 +215,9 @@ pub fn Composer() -> impl IntoView {
                     node_ref=input
                     rows="1"
                     aria-autocomplete="list"
-                    aria-controls=LIST_ID
-                    aria-expanded=move || offered.with(|n| !n.is_empty()).to_string()
+                    // Only while the list is there: a reference to no
+                    // element is an ARIA error.
+                    aria-controls=move || offered.with(|n| !n.is_empty()).then_some(LIST_ID)
                     aria-activedescendant=move || {
                         offered.with(|n| !n.is_empty()).then(|| option_id(highlighted.get()))
                     }

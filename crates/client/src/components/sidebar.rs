@@ -120,10 +120,10 @@ pub fn Sidebar(
     view! {
         <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
             <header class="me">
-                <bdi class="me-name" style:color=user.color.as_str().to_owned()>
+                <bdi class="me-name" style=format!("--author-color: {}", user.color.as_str())>
                     {user.name.to_string()}
                 </bdi>
-                <button type="button" class="link-button" on:click=sign_out>
+                <button type="button" class="link-button sign-out" on:click=sign_out>
                     "Sign out"
                 </button>
             </header>

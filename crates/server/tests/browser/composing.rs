@@ -303,13 +303,14 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
     minsu.type_into("#composer-input", "@ㅈ").await;
     wait_for_count(&minsu, "#mention-list .mention-option", 1).await;
     assert!(minsu.text().await.contains("@지우"));
-    let expanded = minsu
+    // The box names the highlighted option for screen readers.
+    let active = minsu
         .js(
-            "return document.getElementById('composer-input').getAttribute('aria-expanded');",
+            "return document.getElementById('composer-input').getAttribute('aria-activedescendant');",
             json!([]),
         )
         .await;
-    assert_eq!(expanded, json!("true"));
+    assert_eq!(active, json!("mention-option-0"));
     minsu.screenshot("15-mention-completion").await;
     minsu.type_into("#composer-input", "\u{E004}").await;
     wait_for_count(&minsu, "#mention-list", 0).await;

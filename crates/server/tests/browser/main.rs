@@ -2,6 +2,7 @@
 //! profiles, a bot on the HTTP API, a server restart in the middle.
 //! Screenshots of the main screens land in target/e2e/ on every run.
 
+mod accessibility;
 mod composing;
 mod images;
 mod webdriver;

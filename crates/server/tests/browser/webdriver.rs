@@ -163,6 +163,17 @@ impl Browser {
         .await
     }
 
+    /// Runs asynchronous JavaScript in the page: the script calls its last
+    /// argument with the result.
+    pub async fn js_async(&self, script: &str, args: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+    }
+
     /// The first element matching `css`, waiting for it to appear.
     pub async fn find(&self, css: &str) -> String {
         let started = Instant::now();
