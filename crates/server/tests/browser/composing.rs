@@ -10,6 +10,14 @@ use super::*;
 /// Composes `steps` (each the composition so far, as a Korean IME shows
 /// it: ㅎ, 하, 한) in the focused field, then commits `done`.
 async fn compose(browser: &Browser, steps: &[&str], done: &str) {
+    composing(browser, steps).await;
+    browser
+        .cdp("Input.insertText", json!({ "text": done }))
+        .await;
+}
+
+/// Composes `steps` in the focused field and leaves the composition open.
+async fn composing(browser: &Browser, steps: &[&str]) {
     for step in steps {
         let len = step.chars().count();
         browser
@@ -19,9 +27,6 @@ async fn compose(browser: &Browser, steps: &[&str], done: &str) {
             )
             .await;
     }
-    browser
-        .cdp("Input.insertText", json!({ "text": done }))
-        .await;
 }
 
 /// A real Enter key press (down and up) through the DevTools protocol,
@@ -113,15 +118,7 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
 
     // 한 is composed; Enter while composing only finishes the syllable.
     minsu.click("#composer-input").await;
-    for step in ["ㅎ", "하", "한"] {
-        let len = step.chars().count();
-        minsu
-            .cdp(
-                "Input.imeSetComposition",
-                json!({ "text": step, "selectionStart": len, "selectionEnd": len }),
-            )
-            .await;
-    }
+    composing(&minsu, &["ㅎ", "하", "한"]).await;
     // An Enter that says nothing of the composition (keyCode 13, as some
     // IMEs send it): the composition itself is what keeps it from sending.
     press_enter(&minsu, false).await;
@@ -236,27 +233,7 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
             json!([]),
         )
         .await;
-    let title = jiwoo
-        .js(
-            "return document.getElementById('room-title')?.textContent;",
-            json!([]),
-        )
-        .await;
-    let started = std::time::Instant::now();
-    let mut title = title;
-    while !title.as_str().is_some_and(|t| t.contains("알림봇")) {
-        assert!(
-            started.elapsed() < webdriver::UI_WAIT,
-            "the click did not open the conversation: {title}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        title = jiwoo
-            .js(
-                "return document.getElementById('room-title')?.textContent;",
-                json!([]),
-            )
-            .await;
-    }
+    wait_for_room(&jiwoo, |title| title.contains("알림봇")).await;
     jiwoo.wait_for_text("회의 5분 전").await;
     open_room(&jiwoo, "lobby").await;
 

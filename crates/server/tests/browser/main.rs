@@ -82,6 +82,11 @@ async fn open_room(browser: &Browser, room: &str) {
         "{}: no room {room} in the sidebar",
         browser.name
     );
+    wait_for_room(browser, |title| title.trim_start_matches('#') == room).await;
+}
+
+/// Waits until the room on screen has a title that `wanted` accepts.
+async fn wait_for_room(browser: &Browser, wanted: impl Fn(&str) -> bool) {
     let started = std::time::Instant::now();
     loop {
         let title = browser
@@ -90,15 +95,12 @@ async fn open_room(browser: &Browser, room: &str) {
                 json!([]),
             )
             .await;
-        if title
-            .as_str()
-            .is_some_and(|t| t.trim().trim_start_matches('#') == room)
-        {
+        if title.as_str().is_some_and(|t| wanted(t.trim())) {
             return;
         }
         assert!(
             started.elapsed() < webdriver::UI_WAIT,
-            "{}: room {room} never opened",
+            "{}: the room on screen is {title}, not the one awaited",
             browser.name
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
