@@ -12,6 +12,7 @@
 
 mod across_nodes;
 mod client;
+mod edits;
 mod kill_nine;
 mod lost_publishes;
 mod postgres_down;
