@@ -5,7 +5,8 @@
 #     which builds std for wasm itself;
 #   - trunk, wasm-bindgen-cli at the exact version Cargo.lock pins, and (for
 #     the tests) cargo-leptos;
-#   - (for the tests) Debian's chromium and chromium-driver, and axe-core
+#   - (for the tests) Debian's chromium, chromium-driver and fonts-nanum
+#     (Hangul glyphs), and axe-core
 #     from npm for the accessibility test;
 #   - (for the tests) cargo-fuzz, which builds the fuzz target in fuzz/ with
 #     the nightly toolchain (rustup's, minimal profile, when missing).
@@ -57,6 +58,9 @@ fi
 if [[ "$what" == test ]]; then
     want_pkg chromium
     want_pkg chromium-driver
+    # Hangul glyphs, so the browser tests' screenshots (and axe-core's
+    # contrast checks) see Korean text as users do, not as empty boxes.
+    want_pkg fonts-nanum
     # The benchmark's yardstick, a Node.js `ws` relay (run briefly by the tests).
     command -v node >/dev/null 2>&1 || want_pkg nodejs
     command -v npm >/dev/null 2>&1 || want_pkg npm
