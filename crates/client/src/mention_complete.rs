@@ -81,12 +81,17 @@ pub fn suggestions<'a>(
 }
 
 /// `text` with the typed mention replaced by `@name ` and the caret
-/// (UTF-16) right after it.
-pub fn complete(text: &str, typed: &Typed, name: &UserName) -> (String, usize) {
-    let inserted = format!("@{name} ");
-    let done = format!("{}{inserted}", &text[..typed.start]);
+/// (UTF-16) right after it; `None` when `text` no longer holds that mention
+/// where it was (it changed since).
+pub fn complete(text: &str, typed: &Typed, name: &UserName) -> Option<(String, usize)> {
+    let before = text.get(..typed.start)?;
+    let after = text.get(typed.end..)?;
+    if text.get(typed.start..typed.end)? != format!("@{}", typed.query) {
+        return None;
+    }
+    let done = format!("{before}@{name} ");
     let caret = done.encode_utf16().count();
-    (format!("{done}{}", &text[typed.end..]), caret)
+    Some((format!("{done}{after}"), caret))
 }
 
 #[cfg(test)]
@@ -137,11 +142,15 @@ mod tests {
         let text = "hi @mi, see";
         let typed = mention_at(text, 6).expect("typing");
         let name = UserName::parse("Minsu").expect("name");
-        let (done, caret) = complete(text, &typed, &name);
+        let (done, caret) = complete(text, &typed, &name).expect("completes");
         assert_eq!(done, "hi @Minsu , see");
         assert_eq!(caret, "hi @Minsu ".encode_utf16().count());
         let typed = mention_at("@ㅈ", 2).expect("typing");
-        let (done, caret) = complete("@ㅈ", &typed, &UserName::parse("지우").expect("name"));
+        let jiwoo = UserName::parse("지우").expect("name");
+        let (done, caret) = complete("@ㅈ", &typed, &jiwoo).expect("completes");
         assert_eq!((done.as_str(), caret), ("@지우 ", 4));
+        // The text changed since (another room's draft): nothing, no panic.
+        assert_eq!(complete("한", &typed, &jiwoo), None);
+        assert_eq!(complete("@ㅎ", &typed, &jiwoo), None);
     }
 }

@@ -52,6 +52,8 @@ pub fn Composer() -> impl IntoView {
             .with(|c| room.with(|r| blocked_reason(c, r.as_ref())))
     });
     let count = Memo::new(move |_| text.with(|t| char_count(t)));
+    // The names offered for the `@mention` being typed (see below).
+    let offered = RwSignal::new(Vec::<UserName>::new());
     // Whose draft of which room the box holds: the room's own, loaded when
     // the room (or the user) changes.
     let draft_of = move || {
@@ -64,6 +66,8 @@ pub fn Composer() -> impl IntoView {
         if shown.flatten() != now {
             if let Some((user, room)) = &now {
                 text.set(storage::load_draft(user, room));
+                // Names offered for the other room's text are stale.
+                offered.set(Vec::new());
             }
         }
         now
@@ -84,8 +88,6 @@ pub fn Composer() -> impl IntoView {
             .unwrap_or_default()
     };
 
-    // The names offered for the `@mention` being typed (see below).
-    let offered = RwSignal::new(Vec::<UserName>::new());
     let send = move || {
         if !can_send() {
             return;
@@ -133,7 +135,11 @@ pub fn Composer() -> impl IntoView {
         let Some(typed) = mention.get_value() else {
             return;
         };
-        let (value, caret) = mention_complete::complete(&text.get_untracked(), &typed, &name);
+        let Some((value, caret)) = mention_complete::complete(&text.get_untracked(), &typed, &name)
+        else {
+            offered.set(Vec::new());
+            return;
+        };
         keep_draft(&value);
         text.set(value.clone());
         offered.set(Vec::new());
