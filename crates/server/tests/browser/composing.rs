@@ -64,14 +64,13 @@ async fn reveal_and_click(browser: &Browser, css: &str) {
 }
 
 /// The pending messages the page keeps in `localStorage`, as stored.
+const KEPT_PENDING: &str = "return Object.keys(localStorage)
+    .filter(k => k.startsWith('confab.pending.'))
+    .map(k => localStorage.getItem(k)).join('');";
+
 async fn kept_pending(browser: &Browser) -> String {
     browser
-        .js(
-            "return Object.keys(localStorage)
-                 .filter(k => k.startsWith('confab.pending.'))
-                 .map(k => localStorage.getItem(k)).join('');",
-            json!([]),
-        )
+        .js(KEPT_PENDING, json!([]))
         .await
         .as_str()
         .unwrap_or_default()
@@ -79,19 +78,13 @@ async fn kept_pending(browser: &Browser) -> String {
 }
 
 async fn wait_for_value(browser: &Browser, want: &str) {
-    let started = std::time::Instant::now();
-    loop {
-        let value = composer_value(browser).await;
-        if value == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < webdriver::UI_WAIT,
-            "{}: the message box holds {value:?}, not {want:?}",
-            browser.name
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_js(
+            &format!("the message box holding {want:?}"),
+            "return document.getElementById('composer-input').value;",
+            |v| v == want,
+        )
+        .await;
 }
 
 async fn composer_value(browser: &Browser) -> String {
@@ -208,23 +201,13 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
         .await
         .expect("dm");
     assert_eq!(res.status(), 201);
-    let started = std::time::Instant::now();
-    while jiwoo
-        .js("return typeof window.confabNotificationClick;", json!([]))
-        .await
-        != json!("function")
-    {
-        if started.elapsed() > webdriver::UI_WAIT {
-            let why = jiwoo
-                .js(
-                    "return [typeof Notification, typeof Notification !== 'undefined' && Notification.permission, document.hidden, document.body.innerText.slice(0, 300)];",
-                    json!([]),
-                )
-                .await;
-            panic!("no notification was shown: {why}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    jiwoo
+        .wait_js(
+            "a notification shown",
+            "return typeof window.confabNotificationClick;",
+            |v| v == "function",
+        )
+        .await;
     jiwoo
         .js(
             "delete document.hidden;
@@ -262,11 +245,13 @@ async fn korean_typed_through_an_ime_is_sent_whole_then_edited_and_deleted() {
     minsu.wait_for("#composer-input").await;
     jiwoo.wait_for_text("서버가 없는 동안").await;
     wait_for_count(&minsu, ".send-status", 0).await;
-    let started = std::time::Instant::now();
-    while !kept_pending(&minsu).await.is_empty() {
-        assert!(started.elapsed() < webdriver::UI_WAIT, "still kept");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    minsu
+        .wait_js(
+            "the sent message gone from the storage",
+            KEPT_PENDING,
+            |v| v == "",
+        )
+        .await;
     assert_eq!(shown(&jiwoo, "서버가 없는 동안").await, 1);
     let res = app.get("/api/rooms/lobby/messages", &bot).await;
     let page: serde_json::Value = res.json().await.expect("page");

@@ -87,24 +87,13 @@ async fn open_room(browser: &Browser, room: &str) {
 
 /// Waits until the room on screen has a title that `wanted` accepts.
 async fn wait_for_room(browser: &Browser, wanted: impl Fn(&str) -> bool) {
-    let started = std::time::Instant::now();
-    loop {
-        let title = browser
-            .js(
-                "return document.getElementById('room-title')?.textContent;",
-                json!([]),
-            )
-            .await;
-        if title.as_str().is_some_and(|t| wanted(t.trim())) {
-            return;
-        }
-        assert!(
-            started.elapsed() < webdriver::UI_WAIT,
-            "{}: the room on screen is {title}, not the one awaited",
-            browser.name
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    browser
+        .wait_js(
+            "the awaited room on screen",
+            "return document.getElementById('room-title')?.textContent;",
+            |title| title.as_str().is_some_and(|t| wanted(t.trim())),
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,6 +163,26 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` until `done` accepts its result (within [`UI_WAIT`]);
+    /// that result. The page offers no event to await for what the tests
+    /// look at (a field's value, the storage, the title), so this is the
+    /// one place that polls for it.
+    pub async fn wait_js(&self, what: &str, script: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let got = self.js(script, json!([])).await;
+            if done(&got) {
+                return got;
+            }
+            assert!(
+                started.elapsed() < UI_WAIT,
+                "{}: never {what}; last seen {got}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs asynchronous JavaScript in the page: the script calls its last
     /// argument with the result.
     pub async fn js_async(&self, script: &str, args: Value) -> Value {
