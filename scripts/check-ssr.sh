@@ -24,4 +24,14 @@ grep -q 'hydrate' <<<"$page" || fail "the page does not hydrate"
 for asset in confab.js confab.wasm confab.css; do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/pkg/$asset" || fail "/pkg/$asset is not served"
 done
-echo "check-ssr: server-side rendered page and its hydration bundle are served"
+# The page is rendered in the reader's language: the one remembered in the
+# language cookie, else the browser's (Accept-Language), else English.
+in_lang() { curl -fsS "$@" "http://127.0.0.1:$port/"; }
+grep -q '<html[^>]*lang="en"' <<<"$page" || fail "no Accept-Language: the page is not English"
+grep -q 'Loading Confab' <<<"$page" || fail "no Accept-Language: no English text"
+korean="$(in_lang -H 'Accept-Language: ko-KR,ko;q=0.9,en;q=0.5')"
+grep -q '<html[^>]*lang="ko"' <<<"$korean" || fail "Accept-Language ko: the page is not Korean"
+grep -q 'Confab을 여는 중' <<<"$korean" || fail "Accept-Language ko: no Korean text"
+kept="$(in_lang -H 'Accept-Language: en-US,en' -H 'Cookie: i18n_pref_locale=ko')"
+grep -q 'Confab을 여는 중' <<<"$kept" || fail "the remembered language (cookie) is not used"
+echo "check-ssr: server-side rendered page (English, Korean by Accept-Language and by cookie) and its hydration bundle are served"

@@ -2,52 +2,44 @@
 //! list and end the account's sessions (`/api/login`, `/api/account`,
 //! `/api/sessions`).
 
-use confab_shared::{DeviceList, DeviceSession, ErrorBody, ErrorCode, SessionReply, User};
+use confab_shared::{
+    BlockList, DeviceList, DeviceSession, ErrorBody, SessionReply, User, UserName,
+};
 use gloo_net::http::{Request, Response};
 
-/// A sentence for a failed account call.
-fn failure(status: u16, body: Option<ErrorBody>) -> String {
+use crate::api::{bad_reply, unreachable, Failure};
+
+/// Why an account call failed.
+fn failure(status: u16, body: Option<ErrorBody>) -> Failure {
     match (status, body) {
-        (401, _) => "Wrong name or password.".to_owned(),
-        (429, _) => "Too many failed attempts. Wait a little and try again.".to_owned(),
-        (409, _) => "That name is already protected by a password.".to_owned(),
-        (
-            _,
-            Some(ErrorBody {
-                code: ErrorCode::Invalid,
-                message,
-                ..
-            }),
-        ) => format!("{message}."),
-        (_, Some(body)) if !body.message.is_empty() => body.message,
-        (status, _) => format!("The server answered HTTP {status}."),
+        (401, _) => Failure::WrongCredentials,
+        (429, _) => Failure::TooManyAttempts,
+        (409, _) => Failure::AlreadyClaimed,
+        (_, Some(body)) if !body.message.is_empty() => Failure::ServerSaid(body.message),
+        (status, _) => Failure::Status(status),
     }
 }
 
-async fn fail<T>(resp: Response) -> Result<T, String> {
+async fn fail<T>(resp: Response) -> Result<T, Failure> {
     let status = resp.status();
     Err(failure(status, resp.json::<ErrorBody>().await.ok()))
 }
 
-fn unreachable(e: impl std::fmt::Display) -> String {
-    format!("Cannot reach the server: {e}")
-}
-
-async fn session_reply(resp: Response) -> Result<User, String> {
+async fn session_reply(resp: Response) -> Result<User, Failure> {
     if !resp.ok() {
         return fail(resp).await;
     }
     resp.json::<SessionReply>()
         .await
         .map(|reply| reply.user)
-        .map_err(|e| format!("Unexpected reply from the server: {e}"))
+        .map_err(bad_reply)
 }
 
 /// `POST path {name, password}`, answered with a session.
-async fn post_credentials(path: &str, name: &str, password: &str) -> Result<User, String> {
+async fn post_credentials(path: &str, name: &str, password: &str) -> Result<User, Failure> {
     let resp = Request::post(path)
         .json(&serde_json::json!({ "name": name, "password": password }))
-        .map_err(|e| e.to_string())?
+        .map_err(unreachable)?
         .send()
         .await
         .map_err(unreachable)?;
@@ -55,12 +47,12 @@ async fn post_credentials(path: &str, name: &str, password: &str) -> Result<User
 }
 
 /// `POST /api/login`: a new session of a claimed name.
-pub async fn log_in(name: &str, password: &str) -> Result<User, String> {
+pub async fn log_in(name: &str, password: &str) -> Result<User, Failure> {
     post_credentials("/api/login", name, password).await
 }
 
 /// `POST /api/account` from this session: protects its name with `password`.
-pub async fn claim(name: &str, password: &str) -> Result<User, String> {
+pub async fn claim(name: &str, password: &str) -> Result<User, Failure> {
     post_credentials("/api/account", name, password).await
 }
 
@@ -68,10 +60,10 @@ pub async fn claim(name: &str, password: &str) -> Result<User, String> {
 async fn no_content(
     request: gloo_net::http::RequestBuilder,
     body: serde_json::Value,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let resp = request
         .json(&body)
-        .map_err(|e| e.to_string())?
+        .map_err(unreachable)?
         .send()
         .await
         .map_err(unreachable)?;
@@ -83,13 +75,13 @@ async fn no_content(
 }
 
 /// `POST /api/account/password`: the other sessions end.
-pub async fn change_password(old_password: &str, new_password: &str) -> Result<(), String> {
+pub async fn change_password(old_password: &str, new_password: &str) -> Result<(), Failure> {
     let body = serde_json::json!({ "old_password": old_password, "new_password": new_password });
     no_content(Request::post("/api/account/password"), body).await
 }
 
 /// `DELETE /api/account`: every session ends, this one too.
-pub async fn delete_account(password: &str) -> Result<(), String> {
+pub async fn delete_account(password: &str) -> Result<(), Failure> {
     no_content(
         Request::delete("/api/account"),
         serde_json::json!({ "password": password }),
@@ -98,7 +90,7 @@ pub async fn delete_account(password: &str) -> Result<(), String> {
 }
 
 /// `GET /api/sessions`.
-pub async fn devices() -> Result<Vec<DeviceSession>, String> {
+pub async fn devices() -> Result<Vec<DeviceSession>, Failure> {
     let resp = Request::get("/api/sessions")
         .send()
         .await
@@ -109,11 +101,11 @@ pub async fn devices() -> Result<Vec<DeviceSession>, String> {
     resp.json::<DeviceList>()
         .await
         .map(|list| list.sessions)
-        .map_err(|e| format!("Unexpected reply from the server: {e}"))
+        .map_err(bad_reply)
 }
 
 /// `DELETE /api/sessions/{id}`, or every other session without an id.
-pub async fn end_sessions(id: Option<&str>) -> Result<(), String> {
+pub async fn end_sessions(id: Option<&str>) -> Result<(), Failure> {
     let path = match id {
         Some(id) => format!("/api/sessions/{id}"),
         None => "/api/sessions".to_owned(),
@@ -126,19 +118,54 @@ pub async fn end_sessions(id: Option<&str>) -> Result<(), String> {
     }
 }
 
+/// `GET /api/blocks`: the users this user blocks.
+pub async fn blocked() -> Result<Vec<UserName>, Failure> {
+    let resp = Request::get("/api/blocks")
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if !resp.ok() {
+        return fail(resp).await;
+    }
+    resp.json::<BlockList>()
+        .await
+        .map(|list| list.users)
+        .map_err(bad_reply)
+}
+
+/// `PUT` (`on`) or `DELETE /api/blocks/{name}`.
+pub async fn set_block(name: &UserName, on: bool) -> Result<(), Failure> {
+    let path = format!(
+        "/api/blocks/{}",
+        js_sys::encode_uri_component(name.as_str())
+    );
+    let request = if on {
+        Request::put(&path)
+    } else {
+        Request::delete(&path)
+    };
+    let resp = request.send().await.map_err(unreachable)?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        fail(resp).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn failures_read_as_sentences() {
-        assert_eq!(failure(401, None), "Wrong name or password.");
-        assert!(failure(429, None).contains("Wait"));
+    fn failures_are_told_apart() {
+        use confab_shared::ErrorCode;
+        assert_eq!(failure(401, None), Failure::WrongCredentials);
+        assert_eq!(failure(429, None), Failure::TooManyAttempts);
         let short = ErrorBody::new(ErrorCode::Invalid, "a password has at least 8 characters");
         assert_eq!(
             failure(400, Some(short)),
-            "a password has at least 8 characters."
+            Failure::ServerSaid("a password has at least 8 characters".into())
         );
-        assert_eq!(failure(500, None), "The server answered HTTP 500.");
+        assert_eq!(failure(500, None), Failure::Status(500));
     }
 }

@@ -3,27 +3,42 @@
 use confab_shared::{ErrorBody, ErrorCode, SessionReply, User, UserName};
 use gloo_net::http::{Request, Response};
 
-/// Why signing in did not work, as a sentence for the nickname screen.
+/// Why an HTTP call failed. Kept as data, worded in the reader's language
+/// by `crate::words::failure`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginError {
+pub enum Failure {
+    /// The request did not reach the server (the browser's reason).
+    Unreachable(String),
+    /// The server's answer was not what this client understands.
+    BadReply(String),
+    /// An HTTP status with nothing more to say.
+    Status(u16),
+    /// Signing in failed with this status.
+    SignIn(u16),
+    /// Signing out failed with this status.
+    SignOut(u16),
     /// 409: someone else holds the name.
-    Taken(String),
-    /// 400: the name breaks the rules.
-    Invalid(String),
-    /// Anything else: the server could not be reached or failed.
-    Other(String),
+    NameTaken(String),
+    /// 400: the name breaks the rules (the server's reason, if it gave one).
+    NameInvalid(Option<String>),
+    /// The name typed breaks the rules (found before asking the server).
+    BadName(confab_shared::NameError),
+    /// 503: too many connections; try again.
+    Busy,
+    /// A wrong name or password (the server does not say which).
+    WrongCredentials,
+    /// Too many failed logins: wait.
+    TooManyAttempts,
+    /// The name already has a password.
+    AlreadyClaimed,
+    /// The password breaks the rules.
+    BadPassword,
+    /// The server explained the refusal in its own words.
+    ServerSaid(String),
 }
 
-impl LoginError {
-    pub fn message(&self) -> &str {
-        match self {
-            Self::Taken(m) | Self::Invalid(m) | Self::Other(m) => m,
-        }
-    }
-}
-
-/// Turns a failed `POST /api/session` reply into a [`LoginError`].
-pub fn login_error(status: u16, body: Option<ErrorBody>, name: &str) -> LoginError {
+/// Turns a failed `POST /api/session` reply into a [`Failure`].
+pub fn login_error(status: u16, body: Option<ErrorBody>, name: &str) -> Failure {
     match (status, body) {
         (409, _)
         | (
@@ -32,7 +47,7 @@ pub fn login_error(status: u16, body: Option<ErrorBody>, name: &str) -> LoginErr
                 code: ErrorCode::NameTaken,
                 ..
             }),
-        ) => LoginError::Taken(format!("The name “{name}” is taken. Choose another one.")),
+        ) => Failure::NameTaken(name.to_owned()),
         (400, body)
         | (
             _,
@@ -40,20 +55,19 @@ pub fn login_error(status: u16, body: Option<ErrorBody>, name: &str) -> LoginErr
                 code: ErrorCode::Invalid,
                 ..
             }),
-        ) => {
-            let detail = body.map(|b| b.message).filter(|m| !m.trim().is_empty());
-            LoginError::Invalid(match detail {
-                Some(m) => format!("That name cannot be used: {m}."),
-                None => "That name cannot be used: 1 to 32 letters, digits, _ - or ., no spaces."
-                    .to_owned(),
-            })
-        }
-        (503, _) => LoginError::Other("The server is busy. Try again in a moment.".into()),
-        (status, Some(body)) if !body.message.is_empty() => {
-            LoginError::Other(format!("Sign-in failed ({status}): {}", body.message))
-        }
-        (status, _) => LoginError::Other(format!("Sign-in failed (HTTP {status}).")),
+        ) => Failure::NameInvalid(body.map(|b| b.message).filter(|m| !m.trim().is_empty())),
+        (503, _) => Failure::Busy,
+        (_, Some(body)) if !body.message.is_empty() => Failure::ServerSaid(body.message),
+        (status, _) => Failure::SignIn(status),
     }
+}
+
+pub(crate) fn unreachable(e: impl std::fmt::Display) -> Failure {
+    Failure::Unreachable(e.to_string())
+}
+
+pub(crate) fn bad_reply(e: impl std::fmt::Display) -> Failure {
+    Failure::BadReply(e.to_string())
 }
 
 async fn error_body(resp: &Response) -> Option<ErrorBody> {
@@ -61,37 +75,33 @@ async fn error_body(resp: &Response) -> Option<ErrorBody> {
 }
 
 /// `GET /api/session`: the signed-in user, `None` without a session.
-pub async fn current_user() -> Result<Option<User>, String> {
+pub async fn current_user() -> Result<Option<User>, Failure> {
     let resp = Request::get("/api/session")
         .send()
         .await
-        .map_err(|e| format!("Cannot reach the server: {e}"))?;
+        .map_err(unreachable)?;
     match resp.status() {
-        200 => resp
-            .json::<User>()
-            .await
-            .map(Some)
-            .map_err(|e| format!("Unexpected reply from the server: {e}")),
+        200 => resp.json::<User>().await.map(Some).map_err(bad_reply),
         401 | 403 => Ok(None),
-        status => Err(format!("The server answered HTTP {status}.")),
+        status => Err(Failure::Status(status)),
     }
 }
 
 /// `POST /api/session` with `name`: signs in (or resumes) and returns the user.
-pub async fn login(name: &UserName) -> Result<User, LoginError> {
+pub async fn login(name: &UserName) -> Result<User, Failure> {
     let body = serde_json::json!({ "name": name.as_str() });
     let resp = Request::post("/api/session")
         .json(&body)
-        .map_err(|e| LoginError::Other(e.to_string()))?
+        .map_err(unreachable)?
         .send()
         .await
-        .map_err(|e| LoginError::Other(format!("Cannot reach the server: {e}")))?;
+        .map_err(unreachable)?;
     if resp.ok() {
         return resp
             .json::<SessionReply>()
             .await
             .map(|reply| reply.user)
-            .map_err(|e| LoginError::Other(format!("Unexpected reply from the server: {e}")));
+            .map_err(bad_reply);
     }
     Err(login_error(
         resp.status(),
@@ -101,15 +111,15 @@ pub async fn login(name: &UserName) -> Result<User, LoginError> {
 }
 
 /// `DELETE /api/session`: signs out.
-pub async fn logout() -> Result<(), String> {
+pub async fn logout() -> Result<(), Failure> {
     let resp = Request::delete("/api/session")
         .send()
         .await
-        .map_err(|e| format!("Cannot reach the server: {e}"))?;
+        .map_err(unreachable)?;
     if resp.ok() || resp.status() == 401 {
         Ok(())
     } else {
-        Err(format!("Sign-out failed (HTTP {}).", resp.status()))
+        Err(Failure::SignOut(resp.status()))
     }
 }
 
@@ -124,23 +134,26 @@ mod tests {
     #[test]
     fn login_errors_are_told_apart() {
         let taken = login_error(409, body(ErrorCode::NameTaken, "held"), "bob");
-        assert!(matches!(&taken, LoginError::Taken(m) if m.contains("“bob” is taken")));
-        assert!(matches!(
+        assert_eq!(taken, Failure::NameTaken("bob".into()));
+        assert_eq!(
             login_error(409, None, "bob"),
-            LoginError::Taken(_)
-        ));
+            Failure::NameTaken("bob".into())
+        );
         let invalid = login_error(
             400,
             body(ErrorCode::Invalid, "a name may not contain ' '"),
             "a b",
         );
-        assert!(matches!(&invalid, LoginError::Invalid(m) if m.contains("may not contain")));
-        assert!(
-            matches!(login_error(400, None, "x"), LoginError::Invalid(m) if m.contains("1 to 32"))
+        assert_eq!(
+            invalid,
+            Failure::NameInvalid(Some("a name may not contain ' '".into()))
         );
-        assert!(
-            matches!(login_error(500, body(ErrorCode::Internal, "db down"), "x"), LoginError::Other(m) if m.contains("db down"))
+        assert_eq!(login_error(400, None, "x"), Failure::NameInvalid(None));
+        assert_eq!(
+            login_error(500, body(ErrorCode::Internal, "db down"), "x"),
+            Failure::ServerSaid("db down".into())
         );
-        assert!(matches!(login_error(502, None, "x"), LoginError::Other(m) if m.contains("502")));
+        assert_eq!(login_error(502, None, "x"), Failure::SignIn(502));
+        assert_eq!(login_error(503, None, "x"), Failure::Busy);
     }
 }

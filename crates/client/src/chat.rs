@@ -14,10 +14,12 @@ use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 
 use crate::dom;
+use crate::i18n::Locale;
 use crate::state::{
     room_label, Action, ChatState, Command, ConnStatus, MemberState, Pending, Toast,
 };
 use crate::storage;
+use crate::words;
 
 /// A line of the message list: a stored message or one of ours in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub enum Control {
 /// The chat of this tab: signals to read and actions to call. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct Chat {
-    state: RwSignal<ChatState>,
+    pub(crate) state: RwSignal<ChatState>,
     outbox: StoredValue<Option<UnboundedSender<String>>>,
     control: StoredValue<Option<UnboundedSender<Control>>>,
     /// The state of the socket.
@@ -82,11 +84,15 @@ pub struct Chat {
     pub online: Memo<Vec<MemberState>>,
     /// Unread messages over all rooms.
     pub total_unread: Memo<u64>,
+    /// The reader's language, for what is worded outside the components
+    /// (desktop notifications).
+    pub(crate) locale: Signal<Locale>,
 }
 
 impl Chat {
     /// A chat with no connection yet; [`crate::socket::start`] connects it.
-    pub fn new() -> Self {
+    /// `locale` is the reader's language.
+    pub fn new(locale: Signal<Locale>) -> Self {
         let state = RwSignal::new(ChatState::new());
         let conn = Memo::new(move |_| state.with(|s| s.conn.clone()));
         let me = Memo::new(move |_| state.with(|s| s.me.clone()));
@@ -136,7 +142,8 @@ impl Chat {
                         // they change, not as lines of their own.
                         room.messages
                             .values()
-                            .filter(|m| m.is_message())
+                            // A blocked user's messages are not shown.
+                            .filter(|m| m.is_message() && !s.is_blocked(&m.from))
                             .cloned()
                             .map(Entry::Stored)
                             .chain(room.pending.iter().cloned().map(Entry::Pending))
@@ -168,6 +175,7 @@ impl Chat {
             toasts,
             online,
             total_unread,
+            locale,
         }
     }
 
@@ -246,7 +254,14 @@ impl Chat {
                         }
                     });
                 }
-                Command::Notify { title, body, room } => {
+                Command::Notify {
+                    kind,
+                    from,
+                    body,
+                    room,
+                } => {
+                    let locale = self.locale.get_untracked();
+                    let title = words::notice_title(locale, kind, from.as_ref(), room.as_ref());
                     let chat = *self;
                     let open = room.map(|room| Box::new(move || chat.select(room.clone())) as _);
                     dom::notify(&title, &body, open);
@@ -381,11 +396,5 @@ impl Chat {
         if busy {
             self.dispatch(Action::Tick);
         }
-    }
-}
-
-impl Default for Chat {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -1,17 +1,7 @@
 //! Small presentation helpers, kept apart from the components so they are
 //! tested on the host.
 
-use confab_shared::{Attachment, MessageText, UserName};
-
-/// Who is typing, as one line (`"bob is typing…"`), or `None`.
-pub fn typing_line(names: &[UserName]) -> Option<String> {
-    match names {
-        [] => None,
-        [a] => Some(format!("{a} is typing…")),
-        [a, b] => Some(format!("{a} and {b} are typing…")),
-        [a, b, rest @ ..] => Some(format!("{a}, {b} and {} more are typing…", rest.len())),
-    }
-}
+use confab_shared::{Attachment, MessageText};
 
 /// `1.2 MB`, `340 KB`, `12 B`.
 pub fn human_bytes(bytes: u64) -> String {
@@ -60,10 +50,12 @@ pub fn normalize_room_input(raw: &str) -> String {
     raw.trim().trim_start_matches('#').to_lowercase()
 }
 
-/// A device as people name it, from its user agent: "Firefox on Windows".
+/// A device as people name it, from its user agent: the browser and the
+/// system ("Firefox", "Windows"; `crate::words` puts them in a sentence),
+/// or the agent's first 40 characters when the browser is not known.
 /// The order matters: Edge and Chrome also say "Safari", Chrome on iOS says
 /// "CriOS", and Android also says "Linux".
-pub fn device_label(user_agent: &str) -> String {
+pub fn device_parts(user_agent: &str) -> (String, Option<&'static str>) {
     let has = |needle: &str| user_agent.contains(needle);
     let browser = if has("Edg/") {
         "Edge"
@@ -74,7 +66,7 @@ pub fn device_label(user_agent: &str) -> String {
     } else if has("Safari/") {
         "Safari"
     } else {
-        return user_agent.chars().take(40).collect();
+        return (user_agent.chars().take(40).collect(), None);
     };
     let system = if has("Android") {
         "Android"
@@ -89,37 +81,14 @@ pub fn device_label(user_agent: &str) -> String {
     } else if has("Linux") {
         "Linux"
     } else {
-        return browser.to_owned();
+        return (browser.to_owned(), None);
     };
-    format!("{browser} on {system}")
+    (browser.to_owned(), Some(system))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(list: &[&str]) -> Vec<UserName> {
-        list.iter()
-            .filter_map(|n| UserName::parse(n).ok())
-            .collect()
-    }
-
-    #[test]
-    fn typing_lines() {
-        assert_eq!(typing_line(&[]), None);
-        assert_eq!(
-            typing_line(&names(&["bob"])).as_deref(),
-            Some("bob is typing…")
-        );
-        assert_eq!(
-            typing_line(&names(&["bob", "eve"])).as_deref(),
-            Some("bob and eve are typing…")
-        );
-        assert_eq!(
-            typing_line(&names(&["a", "b", "c", "d"])).as_deref(),
-            Some("a, b and 2 more are typing…")
-        );
-    }
 
     #[test]
     fn media_urls_stay_on_this_site() {
@@ -157,13 +126,13 @@ mod tests {
     #[test]
     fn devices_are_named_by_browser_and_system() {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
-        assert_eq!(device_label(chrome), "Chrome on Linux");
+        assert_eq!(device_parts(chrome), ("Chrome".into(), Some("Linux")));
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
-        assert_eq!(device_label(iphone), "Safari on iOS");
+        assert_eq!(device_parts(iphone), ("Safari".into(), Some("iOS")));
         let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0";
-        assert_eq!(device_label(edge), "Edge on Windows");
+        assert_eq!(device_parts(edge), ("Edge".into(), Some("Windows")));
         let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36";
-        assert_eq!(device_label(android), "Chrome on Android");
-        assert_eq!(device_label("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(device_parts(android), ("Chrome".into(), Some("Android")));
+        assert_eq!(device_parts("curl/8.5.0"), ("curl/8.5.0".into(), None));
     }
 }

@@ -6,10 +6,12 @@
 //! - [`socket`]: the tab's one WebSocket, with reconnect and resume.
 //! - [`api`]: the REST calls (session); [`account_api`]: log in with a
 //!   password, claim the name, devices.
-//! - [`upload`]: image uploads with progress.
+//! - [`upload`]: image uploads with progress; [`blocking`]: blocked users.
 //! - [`search`]: matching typed text to names (Korean initial consonants);
 //!   [`mention_complete`]: the `@name` being typed and the names it may be.
 //! - [`storage`]: what survives a reload (unconfirmed messages, drafts).
+//! - [`i18n`]: every sentence of the interface in English and Korean
+//!   (leptos_i18n); [`words`]: sentences built from state values.
 //! - [`components`]: one component per file.
 //!
 //! Features: `csr` (trunk, `src/main.rs`), `hydrate` (cargo-leptos, the
@@ -18,10 +20,12 @@
 pub mod account_api;
 pub mod api;
 pub mod backoff;
+pub mod blocking;
 pub mod chat;
 pub mod components;
 pub mod dom;
 pub mod format;
+pub mod i18n;
 pub mod mention_complete;
 pub mod search;
 pub mod socket;
@@ -29,6 +33,7 @@ pub mod state;
 pub mod storage;
 pub mod timefmt;
 pub mod upload;
+pub mod words;
 
 pub use components::app::App;
 pub use confab_shared as shared;
@@ -40,7 +45,7 @@ use leptos_meta::MetaTags;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>

@@ -13,16 +13,34 @@ pub const MAX_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
 /// Types the server accepts (it checks the bytes, not this).
 pub const ACCEPT: &str = "image/gif,image/png,image/jpeg,image/webp";
 
-/// Why an image was not sent, in words for the user.
-pub fn precheck(file: &web_sys::File) -> Result<(), String> {
+/// Why an image was not sent; `crate::words::upload_error` words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadError {
+    /// This file is not an image the server takes.
+    NotImage(String),
+    /// This file is over [`MAX_BYTES`].
+    TooBig(String),
+    /// The request did not reach the server.
+    Unreachable,
+    /// 413 from the server.
+    TooLarge,
+    /// 415 from the server.
+    WrongType,
+    /// The server refused it and said why.
+    ServerSaid(String),
+    /// Another status, with nothing said.
+    Status(u16),
+    /// The browser could not start the request.
+    Browser(String),
+}
+
+/// Why an image is not worth sending, found before sending it.
+pub fn precheck(file: &web_sys::File) -> Result<(), UploadError> {
     if !ACCEPT.split(',').any(|t| t == file.type_()) {
-        return Err(format!(
-            "{} is not a GIF, PNG, JPEG or WebP image",
-            file.name()
-        ));
+        return Err(UploadError::NotImage(file.name()));
     }
     if file.size() > MAX_BYTES {
-        return Err(format!("{} is larger than 5 MiB", file.name()));
+        return Err(UploadError::TooBig(file.name()));
     }
     Ok(())
 }
@@ -32,9 +50,9 @@ pub fn send(
     room: &RoomId,
     file: &web_sys::File,
     progress: impl Fn(u32) + 'static,
-    done: impl FnOnce(Result<(), String>) + 'static,
-) -> Result<(), String> {
-    let js = |e: wasm_bindgen::JsValue| format!("{e:?}");
+    done: impl FnOnce(Result<(), UploadError>) + 'static,
+) -> Result<(), UploadError> {
+    let js = |e: wasm_bindgen::JsValue| UploadError::Browser(format!("{e:?}"));
     let form = web_sys::FormData::new().map_err(js)?;
     form.append_with_blob_and_filename("file", file, &file.name())
         .map_err(js)?;
@@ -63,15 +81,17 @@ pub fn send(
             return;
         }
         let body = finished.response_text().ok().flatten().unwrap_or_default();
-        let message = serde_json::from_str::<ErrorBody>(&body)
+        let said = serde_json::from_str::<ErrorBody>(&body)
             .map(|e| e.message)
-            .unwrap_or_else(|_| match status {
-                0 => "the upload could not reach the server".to_owned(),
-                413 => "the image is larger than 5 MiB".to_owned(),
-                415 => "only GIF, PNG, JPEG and WebP images can be shared".to_owned(),
-                other => format!("the upload failed ({other})"),
-            });
-        done(Err(message));
+            .ok()
+            .filter(|m| !m.trim().is_empty());
+        done(Err(match (status, said) {
+            (0, _) => UploadError::Unreachable,
+            (413, _) => UploadError::TooLarge,
+            (415, _) => UploadError::WrongType,
+            (_, Some(said)) => UploadError::ServerSaid(said),
+            (other, None) => UploadError::Status(other),
+        }));
     });
     xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
     xhr.send_with_opt_form_data(Some(&form)).map_err(js)?;

@@ -8,7 +8,10 @@
 //!   [`bus::local`] (in-process) and [`bus::redis`] (Redis pub/sub).
 //! - [`presence`]: who is online on which node. [`presence::memory`] and
 //!   [`presence::redis`] (heartbeat keys that expire with a dead node).
+//! - [`flood`]: each user's send allowance, across their connections and
+//!   nodes. [`flood::memory`] and [`flood::redis`] (a key per user).
 
 pub mod bus;
+pub mod flood;
 pub mod presence;
 pub mod store;

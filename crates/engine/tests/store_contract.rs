@@ -61,12 +61,15 @@ contract!(
     edits_and_deletions_are_entries_that_change_their_target,
     only_messages_count_as_unread,
     a_deleted_messages_upload_is_hidden_and_orphaned_at_once,
+    blocks_go_one_way_and_list_by_name,
 );
 
 #[path = "contract_support/accounts.rs"]
 mod accounts;
 #[path = "contract_support/backfill.rs"]
 mod backfill;
+#[path = "contract_support/blocks.rs"]
+mod blocks;
 #[path = "contract_support/cluster.rs"]
 mod cluster;
 #[path = "contract_support/edits.rs"]
@@ -79,6 +82,7 @@ mod reads;
 mod uploads;
 
 use accounts::*;
+use blocks::*;
 use edits::*;
 use limits::*;
 use reads::*;

@@ -10,7 +10,7 @@
 //! Every scenario starts its own `confab` children (the binary next to this
 //! example: `target/release/confab`, or `--server-bin`) on free ports of
 //! 127.0.0.1, each with a fresh data directory (under `$TMPDIR`, so the disk
-//! there is the one that fsyncs), `--rate-limit 0`, `--max-connections` and
+//! there is the one that fsyncs), `--rate-limit 0`, `--send-rate 0`, `--max-connections` and
 //! `--max-connections-per-ip` raised to what the scenario opens,
 //! `--http-rate-limit 0` and `--session-rate-limit 0` (every client is
 //! 127.0.0.1), waits for `/healthz`, and kills them at

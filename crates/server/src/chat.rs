@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use confab_engine::bus::{Broker, BusBody, BusEvent};
+use confab_engine::flood::FloodGate;
 use confab_engine::store::{NewMessage, Outcome, Refusal, Store, Write};
 use confab_shared::{
     Attachment, ClientId, EntryKind, Member, MessageText, RoomId, ServerMsg, Timestamp, User,
@@ -76,6 +77,8 @@ pub struct Chat {
     /// Rooms one user may create (`--max-rooms-per-user`, 0 = no limit);
     /// the store counts them when it commits the join that would create one.
     pub max_rooms_per_user: u32,
+    /// Each user's send allowance, over all their connections and nodes.
+    pub flood: Arc<dyn FloodGate>,
 }
 
 impl Chat {
@@ -251,6 +254,7 @@ impl Chat {
                 if !room.admits(&user.name) {
                     return Err(AppError::foreign_direct(room));
                 }
+                self.check_not_blocked(user, room).await?;
                 (room.clone(), Vec::new())
             }
             Target::User(to) => {
@@ -262,6 +266,9 @@ impl Chat {
                 let room = RoomId::direct(&user.name, &peer.name).ok_or_else(|| {
                     AppError::Invalid("you cannot send a direct message to yourself".into())
                 })?;
+                if self.store.blocks(&peer.id, &user.id).await? {
+                    return Err(AppError::blocked_by(&peer.name));
+                }
                 // Both are members of a conversation from its first message,
                 // also a peer who is offline now.
                 let joins = vec![
@@ -280,6 +287,7 @@ impl Chat {
                 (room, joins)
             }
         };
+        self.take_send(user).await?;
         writes.push(Write::Post(NewMessage {
             id: uuid::Uuid::now_v7().simple().to_string(),
             room: room.clone(),
@@ -310,6 +318,10 @@ impl Chat {
         if !room.admits(&user.name) {
             return Err(AppError::foreign_direct(&room));
         }
+        if matches!(change, Change::Edit(_)) {
+            self.check_not_blocked(user, &room).await?;
+        }
+        self.take_send(user).await?;
         let (kind, text) = match change {
             Change::Edit(text) => (EntryKind::Edit, text.into()),
             Change::Delete => (EntryKind::Delete, String::new()),
@@ -326,6 +338,36 @@ impl Chat {
             target: Some(seq),
         })];
         self.commit_post(room, writes, client_id, asker).await
+    }
+
+    /// In a direct conversation, refuses `user` when the other person
+    /// blocks them. Public rooms are not checked: there a block only hides
+    /// messages in the blocker's own clients.
+    async fn check_not_blocked(&self, user: &User, room: &RoomId) -> Result<(), AppError> {
+        let Some(peer_name) = room.peer_of(&user.name) else {
+            return Ok(());
+        };
+        let Some(peer) = self.store.user_by_name(&peer_name.key()).await? else {
+            return Ok(());
+        };
+        if self.store.blocks(&peer.id, &user.id).await? {
+            return Err(AppError::blocked_by(&peer.name));
+        }
+        Ok(())
+    }
+
+    /// Takes one send of `user`'s allowance, or refuses with how long to
+    /// wait: the same answer on every connection and node of the user.
+    async fn take_send(&self, user: &User) -> Result<(), AppError> {
+        self.flood
+            .take(&user.id)
+            .await
+            .map_err(|retry_after| AppError::RateLimited {
+                message: format!(
+                    "you are sending too fast: wait {retry_after} s before sending again"
+                ),
+                retry_after,
+            })
     }
 
     /// Hands a post's writes to the writer: a socket gets its answer in its

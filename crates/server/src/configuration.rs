@@ -33,6 +33,11 @@ pub struct Settings {
     pub rate_limit: u32,
     /// Burst allowance of the rate limit.
     pub rate_burst: u32,
+    /// Messages (posts, edits, deletions) per second one user may send,
+    /// over all their connections and every node (0 = no limit).
+    pub send_rate: u32,
+    /// How many of them at once.
+    pub send_burst: u32,
     /// Open WebSocket + SSE connections at most.
     pub max_connections: usize,
     /// Directory of the built UI to serve at `/` (`trunk build` output).
@@ -92,6 +97,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             rate_limit: 20,
             rate_burst: 40,
+            send_rate: 5,
+            send_burst: 20,
             max_connections: 10_000,
             site_dir: None,
             heartbeat_ms: 15_000,
@@ -204,6 +211,13 @@ pub struct Cli {
     /// Rate limit burst [default: 40].
     #[arg(long, env = "CONFAB_RATE_BURST")]
     pub rate_burst: Option<u32>,
+    /// Messages per second one user may send over all their connections
+    /// and nodes, 0 = unlimited [default: 5].
+    #[arg(long, env = "CONFAB_SEND_RATE")]
+    pub send_rate: Option<u32>,
+    /// How many messages one user may send at once [default: 20].
+    #[arg(long, env = "CONFAB_SEND_BURST")]
+    pub send_burst: Option<u32>,
     /// Most open WebSocket + SSE connections [default: 10000].
     #[arg(long, env = "CONFAB_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -299,6 +313,8 @@ impl Cli {
             data_dir,
             rate_limit,
             rate_burst,
+            send_rate,
+            send_burst,
             max_connections,
             heartbeat_ms,
             client_timeout_ms,

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use confab_shared::{ErrorBody, ErrorCode, RoomId};
+use confab_shared::{ErrorBody, ErrorCode, RoomId, ServerMsg, UserName};
 
 use confab_engine::store::StoreError;
 
@@ -57,6 +57,11 @@ impl AppError {
         ))
     }
 
+    /// A direct message to someone who blocks the sender.
+    pub fn blocked_by(peer: &UserName) -> Self {
+        Self::Forbidden(format!("{peer} does not accept your direct messages"))
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::BadJson(_) => ErrorCode::BadJson,
@@ -99,6 +104,18 @@ impl AppError {
     }
 
     /// The HTTP response, with the request id in the body when known.
+    /// The `error` frame a socket gets for this error (`retry_after` for
+    /// `rate_limited`).
+    pub fn frame(&self, client_id: Option<String>) -> ServerMsg {
+        match self {
+            Self::RateLimited {
+                message,
+                retry_after,
+            } => ServerMsg::rate_limited(message.clone(), client_id, *retry_after),
+            other => ServerMsg::error(other.code(), other.to_string(), client_id),
+        }
+    }
+
     pub fn response(&self, request_id: Option<&str>) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         if let Self::RateLimited { retry_after, .. } = self {

@@ -229,10 +229,10 @@ impl SocketContext {
                 Ok(msg) => client_id_of(msg),
                 Err(e) => e.client_id.clone(),
             };
-            return Some(ServerMsg::error(
-                ErrorCode::RateLimited,
+            return Some(ServerMsg::rate_limited(
                 "too many frames: slow down and send this again",
                 client_id,
+                1,
             ));
         }
         let msg = match decoded {
@@ -307,7 +307,7 @@ impl SocketContext {
             Err(e) => {
                 // In the connection's span, which carries its request id.
                 e.log();
-                Some(ServerMsg::error(e.code(), e.to_string(), client_id))
+                Some(e.frame(client_id))
             }
         }
     }

@@ -11,6 +11,9 @@ use tokio::sync::Semaphore;
 
 use confab_engine::bus::local::LocalBroker;
 use confab_engine::bus::{Broker, NodeId};
+use confab_engine::flood::memory::MemoryFloodGate;
+use confab_engine::flood::redis::RedisFloodGate;
+use confab_engine::flood::{FloodGate, SendRate};
 use confab_engine::presence::memory::MemoryPresence;
 use confab_engine::presence::Presence;
 use confab_engine::store::sqlite::SqliteStore;
@@ -116,6 +119,24 @@ async fn open_engine(
     }
 }
 
+/// Each user's send allowance ([`Settings::send_rate`]): kept in this
+/// process on one node, in Redis for a cluster (so a user's sends count
+/// the same on every node).
+fn flood_gate(settings: &Settings) -> Result<Arc<dyn FloodGate>, StartupError> {
+    let rate = SendRate {
+        rate: settings.send_rate,
+        burst: settings.send_burst,
+    };
+    Ok(match (&settings.redis_url, rate.rate) {
+        (_, 0) => Arc::new(confab_engine::flood::Open),
+        (None, _) => Arc::new(MemoryFloodGate::new(rate)),
+        (Some(url), _) => Arc::new(
+            RedisFloodGate::new(url, "confab:", rate)
+                .map_err(|e| StartupError::Redis(e.to_string()))?,
+        ),
+    })
+}
+
 impl Application {
     /// Opens the store, starts the hub and binds the listener; nothing is
     /// served until [`Application::run_until_stopped`].
@@ -184,6 +205,7 @@ impl Application {
             broker: broker.clone(),
             metrics: metrics.clone(),
             max_rooms_per_user: settings.max_rooms_per_user,
+            flood: flood_gate(&settings)?,
         };
         let state = web::Data::new(AppState {
             store,

@@ -91,6 +91,13 @@ pub struct DeviceList {
     pub sessions: Vec<DeviceSession>,
 }
 
+/// `GET /api/blocks`: the users the asker blocks, by name. Their direct
+/// messages to the asker are refused; clients hide their room messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BlockList {
+    pub users: Vec<crate::UserName>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

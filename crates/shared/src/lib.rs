@@ -35,8 +35,8 @@ pub mod server_msg;
 pub mod text;
 
 pub use account::{
-    AccountDeletion, DeviceList, DeviceSession, NameAndPassword, Password, PasswordChange,
-    PasswordError,
+    AccountDeletion, BlockList, DeviceList, DeviceSession, NameAndPassword, Password,
+    PasswordChange, PasswordError,
 };
 pub use client_msg::{decode, ClientMsg, ClientMsgKind, DecodeError};
 pub use error::{ErrorBody, ErrorCode};

@@ -107,6 +107,9 @@ pub enum ServerMsg {
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
+        /// With `rate_limited`: whole seconds to wait before sending again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
 }
 
@@ -160,6 +163,21 @@ impl ServerMsg {
             code,
             message: message.into(),
             client_id,
+            retry_after: None,
+        }
+    }
+
+    /// A `rate_limited` error: wait `retry_after` seconds, then send again.
+    pub fn rate_limited(
+        message: impl Into<String>,
+        client_id: Option<String>,
+        retry_after: u64,
+    ) -> Self {
+        Self::Error {
+            code: ErrorCode::RateLimited,
+            message: message.into(),
+            client_id,
+            retry_after: Some(retry_after),
         }
     }
 }

@@ -7,9 +7,29 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account_api;
+use crate::api::Failure;
 use crate::chat::Chat;
 use crate::components::password_field::PasswordField;
-use crate::{dom, format, timefmt};
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
+use crate::{dom, words};
+
+/// What a form of the panel reports under itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Note {
+    Claimed,
+    PasswordChanged,
+    Failed(Failure),
+}
+
+impl Note {
+    fn text(&self, locale: Locale) -> String {
+        match self {
+            Self::Claimed => td_string!(locale, claim_done).to_owned(),
+            Self::PasswordChanged => td_string!(locale, password_changed).to_owned(),
+            Self::Failed(why) => words::failure(locale, why),
+        }
+    }
+}
 
 /// "Account" under the user's name; opened, it loads the devices.
 #[component]
@@ -20,15 +40,16 @@ pub fn AccountPanel(
     on_deleted: Callback<()>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     let old_password = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
-    let change_note = RwSignal::new(None::<String>);
+    let change_note = RwSignal::new(None::<Note>);
     let delete_password = RwSignal::new(String::new());
-    let delete_note = RwSignal::new(None::<String>);
+    let delete_note = RwSignal::new(None::<Note>);
     let password = RwSignal::new(String::new());
-    let claim_note = RwSignal::new(None::<String>);
+    let claim_note = RwSignal::new(None::<Note>);
     let devices = RwSignal::new(Vec::<DeviceSession>::new());
-    let devices_note = RwSignal::new(None::<String>);
+    let devices_note = RwSignal::new(None::<Note>);
     let name = user.name.to_string();
 
     let load = move || {
@@ -39,7 +60,7 @@ pub fn AccountPanel(
                     devices_note.try_set(None);
                 }
                 Err(e) => {
-                    devices_note.try_set(Some(e));
+                    devices_note.try_set(Some(Note::Failed(e)));
                 }
             }
         });
@@ -48,8 +69,8 @@ pub fn AccountPanel(
     let claim = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = password.get_untracked();
-        if let Err(e) = Password::parse(&typed) {
-            claim_note.set(Some(format!("{e}.")));
+        if Password::parse(&typed).is_err() {
+            claim_note.set(Some(Note::Failed(Failure::BadPassword)));
             return;
         }
         let name = name.clone();
@@ -57,9 +78,9 @@ pub fn AccountPanel(
             let note = match account_api::claim(&name, &typed).await {
                 Ok(_) => {
                     password.try_set(String::new());
-                    "Done: log in with this name and password on any device.".to_owned()
+                    Note::Claimed
                 }
-                Err(e) => e,
+                Err(e) => Note::Failed(e),
             };
             claim_note.try_set(Some(note));
         });
@@ -68,8 +89,8 @@ pub fn AccountPanel(
     let change = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (old, new) = (old_password.get_untracked(), new_password.get_untracked());
-        if let Err(e) = Password::parse(&new) {
-            change_note.set(Some(format!("{e}.")));
+        if Password::parse(&new).is_err() {
+            change_note.set(Some(Note::Failed(Failure::BadPassword)));
             return;
         }
         spawn_local(async move {
@@ -78,9 +99,9 @@ pub fn AccountPanel(
                     old_password.try_set(String::new());
                     new_password.try_set(String::new());
                     load();
-                    "Password changed; your other devices are logged out.".to_owned()
+                    Note::PasswordChanged
                 }
-                Err(e) => e,
+                Err(e) => Note::Failed(e),
             };
             change_note.try_set(Some(note));
         });
@@ -89,7 +110,7 @@ pub fn AccountPanel(
     let delete = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = delete_password.get_untracked();
-        let sure = dom::confirm("Delete this account? Your messages stay, from a deleted user.");
+        let sure = dom::confirm(t_string!(i18n, delete_account_confirm));
         if !sure {
             return;
         }
@@ -100,7 +121,7 @@ pub fn AccountPanel(
                     on_deleted.run(());
                 }
                 Err(e) => {
-                    delete_note.try_set(Some(e));
+                    delete_note.try_set(Some(Note::Failed(e)));
                 }
             }
         });
@@ -111,7 +132,7 @@ pub fn AccountPanel(
             match account_api::end_sessions(id.as_deref()).await {
                 Ok(()) => load(),
                 Err(e) => {
-                    devices_note.try_set(Some(e));
+                    devices_note.try_set(Some(Note::Failed(e)));
                 }
             }
         });
@@ -119,20 +140,23 @@ pub fn AccountPanel(
 
     let row = move |device: DeviceSession| {
         let ms = device.last_seen.millis();
-        let seen = timefmt::full(ms, dom::tz_offset(ms));
         let agent = device.user_agent.clone().unwrap_or_default();
-        let label = match agent.as_str() {
-            "" => "Unknown device".to_owned(),
-            agent => format::device_label(agent),
-        };
+        let known = device.user_agent.clone().filter(|a| !a.is_empty());
+        let label = move || words::device(i18n.get_locale(), known.as_deref());
         let address = device.address.clone().unwrap_or_default();
+        // "last seen 3 minutes ago", as of when the list was loaded.
+        let now = dom::now_ms();
+        let meta = move || {
+            let when = words::ago(i18n.get_locale(), ms, now, dom::tz_offset(ms));
+            t_string!(i18n, device_meta, address = address.clone(), when)
+        };
         let id = device.id.clone();
         view! {
             <li class="device" data-session=device.id.clone()>
                 <span class="device-agent" title=agent>{label}</span>
-                <span class="device-meta">{format!("{address} · last seen {seen}")}</span>
+                <span class="device-meta">{meta}</span>
                 {if device.current {
-                    view! { <span class="device-current">"This device"</span> }.into_any()
+                    view! { <span class="device-current">{t!(i18n, device_this)}</span> }.into_any()
                 } else {
                     view! {
                         <button
@@ -140,7 +164,7 @@ pub fn AccountPanel(
                             class="link-button device-end"
                             on:click=move |_| end(Some(id.clone()))
                         >
-                            "Log out"
+                            {t!(i18n, device_log_out)}
                         </button>
                     }
                         .into_any()
@@ -151,19 +175,19 @@ pub fn AccountPanel(
 
     view! {
         <details class="account" on:toggle=move |_| load()>
-            <summary>"Account"</summary>
+            <summary>{t!(i18n, account)}</summary>
             <form class="claim" on:submit=claim novalidate=true>
-                <PasswordField id="claim-password" label="Protect this name with a password" autocomplete="new-password" value=password/>
-                <button type="submit">"Save password"</button>
-                <p class="note" role="status">{move || claim_note.get()}</p>
+                <PasswordField id="claim-password" label=Signal::derive(move || t_string!(i18n, claim_label)) autocomplete="new-password" value=password/>
+                <button type="submit">{t!(i18n, claim_save)}</button>
+                <p class="note" role="status">{move || claim_note.get().map(|n| n.text(i18n.get_locale()))}</p>
             </form>
             <form class="claim" on:submit=change novalidate=true>
-                <PasswordField id="old-password" label="Current password" autocomplete="current-password" value=old_password/>
-                <PasswordField id="new-password" label="New password" autocomplete="new-password" value=new_password/>
-                <button type="submit">"Change password"</button>
-                <p class="note" role="status">{move || change_note.get()}</p>
+                <PasswordField id="old-password" label=Signal::derive(move || t_string!(i18n, password_current)) autocomplete="current-password" value=old_password/>
+                <PasswordField id="new-password" label=Signal::derive(move || t_string!(i18n, password_new)) autocomplete="new-password" value=new_password/>
+                <button type="submit">{t!(i18n, password_change)}</button>
+                <p class="note" role="status">{move || change_note.get().map(|n| n.text(i18n.get_locale()))}</p>
             </form>
-            <h3>"Devices"</h3>
+            <h3>{t!(i18n, devices)}</h3>
             <ul class="devices">
                 <For
                     each=move || devices.get()
@@ -172,13 +196,13 @@ pub fn AccountPanel(
                 />
             </ul>
             <button type="button" class="link-button" id="end-other-sessions" on:click=move |_| end(None)>
-                "Log out everywhere else"
+                {t!(i18n, log_out_elsewhere)}
             </button>
-            <p class="note" role="status">{move || devices_note.get()}</p>
+            <p class="note" role="status">{move || devices_note.get().map(|n| n.text(i18n.get_locale()))}</p>
             <form class="claim delete-account" on:submit=delete novalidate=true>
-                <PasswordField id="delete-password" label="Delete this account: your password" autocomplete="current-password" value=delete_password/>
-                <button type="submit" class="danger">"Delete account"</button>
-                <p class="note" role="alert">{move || delete_note.get()}</p>
+                <PasswordField id="delete-password" label=Signal::derive(move || t_string!(i18n, delete_account_label)) autocomplete="current-password" value=delete_password/>
+                <button type="submit" class="danger">{t!(i18n, delete_account)}</button>
+                <p class="note" role="alert">{move || delete_note.get().map(|n| n.text(i18n.get_locale()))}</p>
             </form>
         </details>
     }

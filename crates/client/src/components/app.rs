@@ -1,4 +1,5 @@
-//! The root component: session check, then the nickname screen or the chat.
+//! The root component: the language, the session check, then the nickname
+//! screen or the chat.
 
 use confab_shared::User;
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ use leptos_meta::{provide_meta_context, Title};
 use crate::api;
 use crate::components::chat_screen::ChatScreen;
 use crate::components::nickname::NicknameScreen;
+use crate::i18n::{t, use_i18n, I18nContextProvider};
 
 /// Where the session stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,14 +17,29 @@ enum Session {
     /// `GET /api/session` is under way (also what the server renders).
     Checking,
     /// No session: ask for a nickname. The text explains a failure, if any.
-    SignedOut(Option<String>),
+    SignedOut(Option<api::Failure>),
     SignedIn(User),
 }
 
 /// The whole application. Takes no props.
+///
+/// The language is the one picked in the user menu (remembered in a
+/// cookie, so the server renders the page in it too), else the browser's
+/// (`Accept-Language`, `navigator.languages`), else English.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    view! {
+        <I18nContextProvider>
+            <Screens/>
+        </I18nContextProvider>
+    }
+}
+
+/// The screen for where the session stands.
+#[component]
+fn Screens() -> impl IntoView {
+    let i18n = use_i18n();
     let session = RwSignal::new(Session::Checking);
 
     // Runs once, in the browser only: the session survives a reload.
@@ -46,7 +63,7 @@ pub fn App() -> impl IntoView {
             Session::Checking => {
                 view! {
                     <div class="splash" role="status">
-                        <p>"Loading Confab…"</p>
+                        <p>{t!(i18n, app_loading)}</p>
                     </div>
                 }
                     .into_any()

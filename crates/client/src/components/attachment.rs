@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::image_viewer::ImageViewer;
 use crate::dom;
 use crate::format::{human_bytes, is_inline_image, safe_media_url};
+use crate::i18n::{t, t_string, use_i18n};
 
 /// The box an image takes before it loads: its own proportions when the
 /// message says its size (never wider than the image itself, so a small
@@ -31,22 +32,23 @@ pub fn AttachmentView(
     /// Who sent it, for the image's alternative text.
     from: String,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let size = human_bytes(attachment.bytes);
     let url = safe_media_url(&attachment.url).map(str::to_owned);
     match url {
         Some(url) if is_inline_image(&attachment) => {
             let open = RwSignal::new(false);
-            let alt = format!("Image from {from} ({size})");
+            let alt = Signal::derive(move || t_string!(i18n, image_alt, from = from.clone(), size = size.clone()));
             let still = attachment.mime == "image/gif" && dom::prefers_reduced_motion();
             let style = box_style(&attachment);
             let (width, height) = (attachment.width, attachment.height);
             let inline = if still {
-                view! { <span class="gif-still">"GIF ▶"</span> }.into_any()
+                view! { <span class="gif-still">{t!(i18n, gif_still)}</span> }.into_any()
             } else {
                 view! {
                     <img
                         src=url.clone()
-                        alt=alt.clone()
+                        alt=move || alt.get()
                         loading="lazy"
                         decoding="async"
                         width=width.map(|w| w.to_string())
@@ -61,7 +63,7 @@ pub fn AttachmentView(
                     class:still=still
                     href=url.clone()
                     style=style
-                    aria-label=format!("{alt}; opens full size")
+                    aria-label=move || t_string!(i18n, image_open, alt = alt.get())
                     on:click=move |ev: leptos::ev::MouseEvent| {
                         // A plain click opens the viewer; with a modifier
                         // the browser opens the link (a new tab, a download).
@@ -79,11 +81,11 @@ pub fn AttachmentView(
         }
         Some(url) => view! {
             <a class="attachment-file" href=url target="_blank" rel="noopener noreferrer">
-                {format!("Attachment ({}, {size})", attachment.mime)}
+                {move || t_string!(i18n, attachment_file, mime = attachment.mime.clone(), size = size.clone())}
             </a>
         }
         .into_any(),
-        None => view! { <span class="attachment-file">"(attachment not shown)"</span> }.into_any(),
+        None => view! { <span class="attachment-file">{t!(i18n, attachment_hidden)}</span> }.into_any(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::components::sidebar::Sidebar;
 use crate::components::toasts::Toasts;
 use crate::components::typing_indicator::TypingIndicator;
 use crate::dom;
+use crate::i18n::{t, use_i18n};
 use crate::socket;
 use crate::state::ConnStatus;
 
@@ -27,7 +28,8 @@ pub fn ChatScreen(
     /// Called after sign-out, or when the server no longer knows the session.
     on_signed_out: Callback<()>,
 ) -> impl IntoView {
-    let chat = Chat::new();
+    let i18n = use_i18n();
+    let chat = Chat::new(Signal::derive(move || i18n.get_locale()));
     provide_context(chat);
     chat.keep_pending(user.id.clone());
     // On phones the sidebar is a drawer.
@@ -36,6 +38,7 @@ pub fn ChatScreen(
     // Effects run only in the browser, after mounting.
     Effect::new(move |_| {
         chat.set_visible(!dom::is_hidden());
+        chat.load_blocks();
         socket::start(chat);
     });
     let ticker = set_interval_with_handle(move || chat.tick(), Duration::from_secs(1)).ok();
@@ -75,7 +78,7 @@ pub fn ChatScreen(
                 }
             }
         >
-            <a class="skip-link" href="#composer-input">"Skip to the message box"</a>
+            <a class="skip-link" href="#composer-input">{t!(i18n, skip_link)}</a>
             <ConnectionBanner/>
             <Sidebar user=user on_navigate=close_nav on_signed_out=on_signed_out/>
             <div class="scrim" aria-hidden="true" on:click=move |_| nav_open.set(false)></div>

@@ -8,6 +8,7 @@ use crate::components::mention_list::{option_id, MentionList, LIST_ID};
 use crate::components::upload_button::UploadButton;
 use crate::dom;
 use crate::format::{char_count, counter_label};
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::mention_complete;
 use crate::state::ConnStatus;
 use crate::storage;
@@ -15,23 +16,24 @@ use crate::storage;
 /// Why sending is not possible right now, if it is not. Being offline is
 /// no reason: what is sent then waits, shown as pending, and goes out on
 /// reconnect.
-fn blocked_reason(conn: &ConnStatus, room: Option<&RoomId>) -> Option<String> {
+fn blocked_reason(locale: Locale, conn: &ConnStatus, room: Option<&RoomId>) -> Option<String> {
     match conn {
-        ConnStatus::Closed => Some("Disconnected.".to_owned()),
-        _ if room.is_none() => Some("Pick a room to write in.".to_owned()),
+        ConnStatus::Closed => Some(td_string!(locale, disconnected).to_owned()),
+        _ if room.is_none() => Some(td_string!(locale, pick_room).to_owned()),
         _ => None,
     }
 }
 
 /// What the box says while offline.
-fn offline_note(conn: &ConnStatus) -> Option<String> {
-    const LATER: &str = "What you send now goes out once connected.";
+fn offline_note(locale: Locale, conn: &ConnStatus) -> Option<String> {
     match conn {
-        ConnStatus::Connecting => Some(format!("Offline: connecting… {LATER}")),
+        ConnStatus::Connecting => Some(td_string!(locale, offline_connecting).to_owned()),
         ConnStatus::Reconnecting { secs, .. } if *secs > 0 => {
-            Some(format!("Offline: reconnecting in {secs} s. {LATER}"))
+            Some(td_string!(locale, offline_reconnecting_in, secs))
         }
-        ConnStatus::Reconnecting { .. } => Some(format!("Offline: reconnecting… {LATER}")),
+        ConnStatus::Reconnecting { .. } => {
+            Some(td_string!(locale, offline_reconnecting).to_owned())
+        }
         ConnStatus::Open | ConnStatus::Closed => None,
     }
 }
@@ -45,11 +47,12 @@ fn offline_note(conn: &ConnStatus) -> Option<String> {
 #[component]
 pub fn Composer() -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     let text = RwSignal::new(String::new());
     let room = Memo::new(move |_| chat.active.get().map(|a| a.id));
     let reason = Memo::new(move |_| {
         chat.conn
-            .with(|c| room.with(|r| blocked_reason(c, r.as_ref())))
+            .with(|c| room.with(|r| blocked_reason(i18n.get_locale(), c, r.as_ref())))
     });
     let count = Memo::new(move |_| text.with(|t| char_count(t)));
     // The names offered for the `@mention` being typed (see below).
@@ -84,7 +87,7 @@ pub fn Composer() -> impl IntoView {
     let placeholder = move || {
         chat.active
             .get()
-            .map(|a| format!("Message {}", a.label))
+            .map(|a| t_string!(i18n, composer_label, room = a.label))
             .unwrap_or_default()
     };
 
@@ -242,16 +245,16 @@ pub fn Composer() -> impl IntoView {
                     disabled=move || !can_send()
                     aria-disabled=move || (!can_send()).to_string()
                 >
-                    "Send"
+                    {t!(i18n, send)}
                 </button>
             </div>
             <div class="composer-info">
                 <p id="composer-status" class="composer-status" role="status">
                     {move || {
                         if too_long() {
-                            Some(format!("Too long: at most {} characters.", MessageText::MAX_CHARS))
+                            Some(t_string!(i18n, too_long, max = MessageText::MAX_CHARS))
                         } else {
-                            reason.get().or_else(|| chat.conn.with(offline_note))
+                            reason.get().or_else(|| chat.conn.with(|c| offline_note(i18n.get_locale(), c)))
                         }
                     }}
                 </p>
@@ -261,7 +264,7 @@ pub fn Composer() -> impl IntoView {
                     class:near=near_limit
                     class:over=too_long
                 >
-                    <span class="visually-hidden">"Characters: "</span>
+                    <span class="visually-hidden">{t!(i18n, characters)}</span>
                     {move || text.with(|t| counter_label(t))}
                 </p>
             </div>
@@ -280,15 +283,20 @@ mod tests {
             attempt: 1,
             secs: 3,
         };
-        assert_eq!(blocked_reason(&ConnStatus::Open, Some(&lobby)), None);
-        assert!(blocked_reason(&ConnStatus::Open, None).is_some());
-        assert!(blocked_reason(&ConnStatus::Closed, Some(&lobby)).is_some());
-        assert_eq!(blocked_reason(&offline, Some(&lobby)), None);
-        assert_eq!(blocked_reason(&ConnStatus::Connecting, Some(&lobby)), None);
+        let blocked = |c: &ConnStatus, r| blocked_reason(Locale::en, c, r);
+        assert_eq!(blocked(&ConnStatus::Open, Some(&lobby)), None);
+        assert!(blocked(&ConnStatus::Open, None).is_some());
+        assert!(blocked(&ConnStatus::Closed, Some(&lobby)).is_some());
+        assert_eq!(blocked(&offline, Some(&lobby)), None);
+        assert_eq!(blocked(&ConnStatus::Connecting, Some(&lobby)), None);
         assert_eq!(
-            offline_note(&offline).as_deref(),
+            offline_note(Locale::en, &offline).as_deref(),
             Some("Offline: reconnecting in 3 s. What you send now goes out once connected.")
         );
-        assert_eq!(offline_note(&ConnStatus::Open), None);
+        assert_eq!(
+            offline_note(Locale::ko, &offline).as_deref(),
+            Some("오프라인: 3초 후 다시 연결합니다. 지금 보내는 메시지는 연결되면 전송됩니다.")
+        );
+        assert_eq!(offline_note(Locale::en, &ConnStatus::Open), None);
     }
 }

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{t, use_i18n};
+
 /// A modal view of one image, over everything: Escape, the close button or
 /// a click anywhere closes it, and the focus goes back to what opened it.
 #[component]
@@ -9,10 +11,11 @@ pub fn ImageViewer(
     /// The image's address.
     url: String,
     /// Its alternative text.
-    alt: String,
+    alt: Signal<String>,
     /// Whether it is open; the viewer sets it to false when closed.
     open: RwSignal<bool>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let close_button = NodeRef::<leptos::html::Button>::new();
     // What had the focus before (the image's link), to give it back.
     let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
@@ -40,7 +43,7 @@ pub fn ImageViewer(
                 class="image-viewer"
                 role="dialog"
                 aria-modal="true"
-                aria-label=alt.clone()
+                aria-label=move || alt.get()
                 on:click=move |_| close()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
@@ -49,9 +52,9 @@ pub fn ImageViewer(
                     }
                 }
             >
-                <img src=url.clone() alt=alt.clone()/>
+                <img src=url.clone() alt=move || alt.get()/>
                 <button type="button" class="viewer-close" node_ref=close_button>
-                    "Close"
+                    {t!(i18n, close)}
                 </button>
             </div>
         </Show>

@@ -1,10 +1,12 @@
 //! The box to join or create a room.
 
-use confab_shared::{RoomId, RoomName};
+use confab_shared::{NameError, RoomId, RoomName};
 use leptos::prelude::*;
 
 use crate::chat::Chat;
 use crate::format::normalize_room_input;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::words;
 
 /// A one-field form: type a room name, Enter joins it (creating it if it
 /// does not exist yet).
@@ -15,7 +17,8 @@ pub fn JoinRoom(
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let text = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<NameError>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let raw = normalize_room_input(&text.get_untracked());
@@ -26,19 +29,17 @@ pub fn JoinRoom(
                 chat.join(RoomId::Public(name));
                 on_joined.run(());
             }
-            Err(e) => error.set(Some(format!(
-                "{e}. Room names use letters of any script, digits, - and _."
-            ))),
+            Err(e) => error.set(Some(e)),
         }
     };
     view! {
         <form class="join-room" on:submit=submit>
-            <label for="join-room-input">"Join or create a room"</label>
+            <label for="join-room-input">{t!(i18n, join_label)}</label>
             <div class="join-row">
                 <input
                     id="join-room-input"
                     type="text"
-                    placeholder="room-name"
+                    placeholder=move || t_string!(i18n, join_placeholder)
                     autocomplete="off"
                     autocapitalize="off"
                     spellcheck="false"
@@ -47,10 +48,17 @@ pub fn JoinRoom(
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
                 />
-                <button type="submit">"Join"</button>
+                <button type="submit">{t!(i18n, join)}</button>
             </div>
             <p id="join-room-error" class="error" role="alert">
-                {move || error.get()}
+                {move || {
+                    error
+                        .get()
+                        .map(|e| {
+                            let locale = i18n.get_locale();
+                            t_string!(i18n, join_rules, reason = words::name_error(locale, &e))
+                        })
+                }}
             </p>
         </form>
     }

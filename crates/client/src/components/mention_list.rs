@@ -3,6 +3,8 @@
 use confab_shared::UserName;
 use leptos::prelude::*;
 
+use crate::i18n::{t_string, use_i18n};
+
 /// The id of the list, for the message box's `aria-controls`.
 pub const LIST_ID: &str = "mention-list";
 
@@ -23,9 +25,10 @@ pub fn MentionList(
     /// Called with the picked name.
     on_pick: Callback<UserName>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <Show when=move || names.with(|n| !n.is_empty())>
-            <ul id=LIST_ID class="mention-list" role="listbox" aria-label="Members to mention">
+            <ul id=LIST_ID class="mention-list" role="listbox" aria-label=move || t_string!(i18n, mention_list)>
                 <For
                     each=move || names.get().into_iter().enumerate()
                     key=|(i, name)| format!("{i}:{name}")

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 
 use crate::chat::Chat;
 use crate::dom;
+use crate::i18n::{t, use_i18n};
+use crate::words;
 
 /// A text box over a message of ours, holding its text: Enter (outside an
 /// IME composition) or "Save" sends the edit, Escape or "Cancel" puts the
@@ -23,7 +25,8 @@ pub fn MessageEditor(
     let chat = expect_context::<Chat>();
     let room = StoredValue::new(room);
     let draft = RwSignal::new(text);
-    let problem = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let problem = RwSignal::new(None::<confab_shared::text::TextError>);
     let input = NodeRef::<leptos::html::Textarea>::new();
     // The box takes the focus as it appears, so typing edits at once.
     Effect::new(move |_| {
@@ -36,7 +39,7 @@ pub fn MessageEditor(
             chat.edit(room.get_value(), seq, text);
             editing.set(false);
         }
-        Err(e) => problem.set(Some(format!("Cannot save: {e}."))),
+        Err(e) => problem.set(Some(e)),
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let composing = dom::is_ime_key(&ev);
@@ -62,7 +65,7 @@ pub fn MessageEditor(
             }
         >
             <label class="visually-hidden" for=id.clone()>
-                "Edit your message"
+                {t!(i18n, edit_label)}
             </label>
             <textarea
                 id=id
@@ -78,14 +81,26 @@ pub fn MessageEditor(
             ></textarea>
             <div class="editor-actions">
                 <button type="submit" class="save-edit">
-                    "Save"
+                    {t!(i18n, save)}
                 </button>
                 <button type="button" class="cancel-edit" on:click=move |_| editing.set(false)>
-                    "Cancel"
+                    {t!(i18n, cancel)}
                 </button>
-                <span class="hint">"Enter saves, Esc cancels"</span>
+                <span class="hint">{t!(i18n, edit_hint)}</span>
             </div>
-            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+            {move || {
+                problem
+                    .get()
+                    .map(|p| {
+                        let locale = i18n.get_locale();
+                        let reason = words::text_error(locale, &p);
+                        view! {
+                            <p class="error" role="alert">
+                                {crate::i18n::td_string!(locale, cannot_save, reason)}
+                            </p>
+                        }
+                    })
+            }}
         </form>
     }
 }

@@ -7,8 +7,9 @@ use crate::chat::{Chat, Entry};
 use crate::components::attachment::AttachmentView;
 use crate::components::message_editor::MessageEditor;
 use crate::dom;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::{fallback_color, SendStatus};
-use crate::timefmt;
+use crate::{timefmt, words};
 
 /// A message: author (in their colour) and time when it starts a group,
 /// the text (always as text, never HTML), its image, and for a message of
@@ -27,6 +28,7 @@ pub fn MessageItem(
     own: bool,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     let me = chat.me.get_untracked();
     // Where a stored message is, and what happened to it since.
     let mut stored = None;
@@ -59,7 +61,7 @@ pub fn MessageItem(
         .unwrap_or_else(|| fallback_color(&from));
     let offset = dom::tz_offset(ts);
     let clock = timefmt::clock(ts, offset);
-    let full = timefmt::full(ts, offset);
+    let full = move || words::full_time(i18n.get_locale(), ts, offset);
     let iso = confab_shared::Timestamp::from_millis(ts).to_string();
     let sending = status == Some(SendStatus::Sending);
     let waiting = status == Some(SendStatus::Waiting);
@@ -82,22 +84,27 @@ pub fn MessageItem(
             Some(
                 view! {
                     <p class="send-status failed" role="alert">
-                        <span>{format!("Not sent: {reason}")}</span>
+                        <span>
+                            {move || {
+                                let reason = words::problem(i18n.get_locale(), &reason);
+                                t_string!(i18n, not_sent, reason)
+                            }}
+                        </span>
                         <button type="button" on:click=move |_| chat.retry(retry_id.clone())>
-                            "Retry"
+                            {t!(i18n, retry)}
                         </button>
                         <button type="button" on:click=move |_| chat.discard(id.clone())>
-                            "Delete"
+                            {t!(i18n, delete)}
                         </button>
                     </p>
                 }
                 .into_any(),
             )
         }
-        _ if sending => Some(view! { <p class="send-status">"Sending…"</p> }.into_any()),
-        _ if waiting => Some(
-            view! { <p class="send-status waiting">"Waiting for the connection…"</p> }.into_any(),
-        ),
+        _ if sending => Some(view! { <p class="send-status">{t!(i18n, sending)}</p> }.into_any()),
+        _ if waiting => {
+            Some(view! { <p class="send-status waiting">{t!(i18n, waiting)}</p> }.into_any())
+        }
         _ => None,
     };
     let deleted = stored.as_ref().is_some_and(|s| s.3);
@@ -106,11 +113,12 @@ pub fn MessageItem(
         .filter(|_| !deleted)
         .and_then(|s| s.2)
         .map(|at| {
-            let title = format!(
-                "Edited {}",
-                timefmt::full(at.millis(), dom::tz_offset(at.millis()))
-            );
-            view! { <span class="edited" title=title>"(edited)"</span> }
+            let ms = at.millis();
+            let title = move || {
+                let when = words::full_time(i18n.get_locale(), ms, dom::tz_offset(ms));
+                t_string!(i18n, edited_at, when)
+            };
+            view! { <span class="edited" title=title>{t!(i18n, edited)}</span> }
         });
     // Our own stored message can be edited in place or deleted.
     let editing = RwSignal::new(false);
@@ -119,7 +127,7 @@ pub fn MessageItem(
         .filter(|_| own && !deleted)
         .map(|(room, seq, ..)| (room, seq));
     let body = match (deleted, changeable.clone()) {
-        (true, _) => view! { <p class="text deleted">"This message was deleted."</p> }.into_any(),
+        (true, _) => view! { <p class="text deleted">{t!(i18n, deleted)}</p> }.into_any(),
         (false, Some((room, seq))) => {
             let shown = text.clone();
             view! {
@@ -145,23 +153,22 @@ pub fn MessageItem(
                 <button
                     type="button"
                     class="edit-message"
-                    aria-label="Edit message"
+                    aria-label=move || t_string!(i18n, edit_message)
                     on:click=move |_| editing.set(true)
                 >
-                    "Edit"
+                    {t!(i18n, edit)}
                 </button>
                 <button
                     type="button"
                     class="delete-message"
-                    aria-label="Delete message"
+                    aria-label=move || t_string!(i18n, delete_message)
                     on:click=move |_| {
-                        if dom::confirm("Delete this message? Everyone will see that it was deleted.")
-                        {
+                        if dom::confirm(t_string!(i18n, delete_message_confirm)) {
                             chat.delete(room.clone(), seq);
                         }
                     }
                 >
-                    "Delete"
+                    {t!(i18n, delete)}
                 </button>
             </div>
         }
@@ -182,7 +189,7 @@ pub fn MessageItem(
                     view! {
                         <p class="meta">
                             <bdi class="author">{author.clone()}</bdi>
-                            <time datetime=iso.clone() title=full.clone()>{clock.clone()}</time>
+                            <time datetime=iso.clone() title=full>{clock.clone()}</time>
                         </p>
                     }
                 })}

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use crate::chat::{Chat, Entry};
 use crate::components::message_item::MessageItem;
 use crate::dom;
-use crate::timefmt;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::timefmt::{self, DayName};
+use crate::words;
 
 /// Messages of one author within this many milliseconds share a header.
 const GROUP_MS: i64 = 5 * 60 * 1000;
@@ -20,7 +22,7 @@ const TOP_PX: i32 = 64;
 enum Row {
     Day {
         key: String,
-        label: String,
+        name: DayName,
     },
     Item {
         key: String,
@@ -57,7 +59,7 @@ fn rows(entries: &[Entry], me: Option<&UserName>, now_ms: i64) -> Vec<Row> {
             if let Some(d) = day {
                 rows.push(Row::Day {
                     key: format!("d:{d}"),
-                    label: timefmt::day_label(d, today),
+                    name: timefmt::day_name(d, today),
                 });
             }
             prev_day = day;
@@ -99,6 +101,7 @@ fn rows(entries: &[Entry], me: Option<&UserName>, now_ms: i64) -> Vec<Row> {
 #[component]
 pub fn MessageList() -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     let list_ref = NodeRef::<leptos::html::Div>::new();
     let stick = StoredValue::new(true);
     // Distance from the bottom to keep while older messages are prepended.
@@ -190,8 +193,8 @@ pub fn MessageList() -> impl IntoView {
     let label = move || {
         chat.active
             .get()
-            .map(|a| format!("Messages in {}", a.label))
-            .unwrap_or_else(|| "Messages".to_owned())
+            .map(|a| t_string!(i18n, messages_in, room = a.label))
+            .unwrap_or_else(|| t_string!(i18n, messages).to_owned())
     };
     let more_before = move || chat.active.get().is_some_and(|a| a.more_before);
     let loading = move || chat.active.get().is_some_and(|a| a.loading_older);
@@ -222,21 +225,27 @@ pub fn MessageList() -> impl IntoView {
                         disabled=loading
                         on:click=move |_| load_older()
                     >
-                        {move || if loading() { "Loading…" } else { "Load older messages" }}
+                        {move || {
+                            if loading() {
+                                t_string!(i18n, loading)
+                            } else {
+                                t_string!(i18n, load_older)
+                            }
+                        }}
                     </button>
                 </Show>
                 <Show when=empty>
-                    <p class="hint empty">"No messages yet. Say hello!"</p>
+                    <p class="hint empty">{t!(i18n, no_messages)}</p>
                 </Show>
                 <ol class="message-rows">
                     <For
                         each=move || rows.get()
                         key=Row::key
                         children=move |row| match row {
-                            Row::Day { label, .. } => {
+                            Row::Day { name, .. } => {
                                 view! {
                                     <li class="day">
-                                        <h2>{label}</h2>
+                                        <h2>{move || words::day(i18n.get_locale(), name)}</h2>
                                     </li>
                                 }
                                     .into_any()
@@ -251,7 +260,7 @@ pub fn MessageList() -> impl IntoView {
             </div>
             <Show when=move || unseen.get()>
                 <button type="button" class="jump" on:click=move |_| scroll_to_bottom()>
-                    "New messages ↓"
+                    {t!(i18n, jump_new)}
                 </button>
             </Show>
         </div>

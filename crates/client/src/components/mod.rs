@@ -8,6 +8,7 @@ pub mod composer;
 pub mod connection_banner;
 pub mod image_viewer;
 pub mod join_room;
+pub mod language_switch;
 pub mod mention_list;
 pub mod message_editor;
 pub mod message_item;

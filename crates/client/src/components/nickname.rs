@@ -6,19 +6,24 @@ use confab_shared::{User, UserName};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::{account_api, api};
+use crate::api::Failure;
+use crate::components::language_switch::LanguageSwitch;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::{account_api, api, words};
 
 /// Asks for a nickname, and a password for a claimed one, and signs in.
 #[component]
 pub fn NicknameScreen(
-    /// A message to show above the form (e.g. the server could not be reached).
-    notice: Option<String>,
+    /// Why the last attempt failed, shown above the form (e.g. the server
+    /// could not be reached).
+    notice: Option<Failure>,
     /// Called with the user once the server accepted the name.
     on_login: Callback<User>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let error = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
     let input = NodeRef::<leptos::html::Input>::new();
 
@@ -30,7 +35,7 @@ pub fn NicknameScreen(
         let parsed = match UserName::parse(&name.get_untracked()) {
             Ok(parsed) => parsed,
             Err(e) => {
-                error.set(Some(format!("That name cannot be used: {e}.")));
+                error.set(Some(Failure::BadName(e)));
                 if let Some(el) = input.get_untracked() {
                     let _ = el.focus();
                 }
@@ -42,12 +47,7 @@ pub fn NicknameScreen(
         let typed = password.get_untracked();
         spawn_local(async move {
             let signed_in = if typed.is_empty() {
-                api::login(&parsed).await.map_err(|e| match e {
-                    api::LoginError::Taken(m) => {
-                        format!("{m} If it is yours, enter its password.")
-                    }
-                    other => other.message().to_owned(),
-                })
+                api::login(&parsed).await
             } else {
                 account_api::log_in(parsed.as_str(), &typed).await
             };
@@ -68,8 +68,16 @@ pub fn NicknameScreen(
         <main class="nickname">
             <form class="nickname-card" on:submit=submit novalidate=true>
                 <h1>"Confab"</h1>
-                {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
-                <label for="nickname-input">"Choose a nickname"</label>
+                <LanguageSwitch id="sign-in-language"/>
+                {notice
+                    .map(|n| {
+                        view! {
+                            <p class="notice" role="status">
+                                {move || words::failure(i18n.get_locale(), &n)}
+                            </p>
+                        }
+                    })}
+                <label for="nickname-input">{t!(i18n, sign_in_choose_nickname)}</label>
                 <input
                     id="nickname-input"
                     node_ref=input
@@ -86,9 +94,9 @@ pub fn NicknameScreen(
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
                 <p id="nickname-help" class="help">
-                    "1 to 32 letters, digits, _ - or . (no spaces)."
+                    {t!(i18n, sign_in_name_help)}
                 </p>
-                <label for="password-input">"Password"</label>
+                <label for="password-input">{t!(i18n, sign_in_password)}</label>
                 <input
                     id="password-input"
                     type="password"
@@ -99,13 +107,19 @@ pub fn NicknameScreen(
                     on:input=move |ev| password.set(event_target_value(&ev))
                 />
                 <p id="password-help" class="help">
-                    "Only for a name protected by a password. Leave it empty to chat as a guest."
+                    {t!(i18n, sign_in_password_help)}
                 </p>
                 <p id="nickname-error" class="error" role="alert">
-                    {move || error.get()}
+                    {move || error.get().map(|e| words::failure(i18n.get_locale(), &e))}
                 </p>
                 <button type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Signing in…" } else { "Start chatting" }}
+                    {move || {
+                        if busy.get() {
+                            t_string!(i18n, sign_in_busy)
+                        } else {
+                            t_string!(i18n, sign_in_submit)
+                        }
+                    }}
                 </button>
             </form>
         </main>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::chat::Chat;
+use crate::i18n::{t, t_string, use_i18n};
 
 /// Everyone online in the user's rooms. Each name is a button that opens the
 /// direct conversation with that person.
@@ -12,14 +13,17 @@ pub fn OnlineUsers(
     on_pick: Callback<()>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     view! {
         <section class="online" aria-labelledby="online-heading">
             <h2 id="online-heading">
-                "Online " <span class="count">{move || chat.online.get().len()}</span>
+                {t!(i18n, online_heading)}
+                " "
+                <span class="count">{move || chat.online.get().len()}</span>
             </h2>
             <Show
                 when=move || !chat.online.get().is_empty()
-                fallback=|| view! { <p class="hint">"Nobody else is online."</p> }
+                fallback=move || view! { <p class="hint">{t!(i18n, nobody_online)}</p> }
             >
                 <ul class="people">
                     <For
@@ -27,7 +31,8 @@ pub fn OnlineUsers(
                         key=|m| (m.name.key(), m.color.clone())
                         children=move |m| {
                             let name = m.name.clone();
-                            let label = format!("Send a direct message to {}", m.name);
+                            let peer = m.name.clone();
+                            let label = move || t_string!(i18n, dm_to, name = peer.clone());
                             view! {
                                 <li>
                                     <button

@@ -7,15 +7,16 @@ use leptos::prelude::*;
 pub fn PasswordField(
     /// The input's id (what the label points at, and tests find).
     id: &'static str,
-    /// The label's text.
-    label: &'static str,
+    /// The label's text, in the reader's language.
+    #[prop(into)]
+    label: Signal<&'static str>,
     /// `new-password` or `current-password`, for password managers.
     autocomplete: &'static str,
     /// Holds what is typed; set it to empty to clear the field.
     value: RwSignal<String>,
 ) -> impl IntoView {
     view! {
-        <label for=id>{label}</label>
+        <label for=id>{move || label.get()}</label>
         <input
             id=id
             type="password"

@@ -4,6 +4,7 @@ use confab_shared::RoomId;
 use leptos::prelude::*;
 
 use crate::chat::Chat;
+use crate::i18n::{t, t_string, use_i18n};
 
 /// The room's name and counts, its member list (folded), "Leave", and on
 /// phones the button that opens the sidebar.
@@ -15,18 +16,23 @@ pub fn RoomHeader(
     on_menu: Callback<()>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     let title = move || {
         chat.active
             .get()
             .map(|a| a.label)
-            .unwrap_or_else(|| "No room".to_owned())
+            .unwrap_or_else(|| t_string!(i18n, no_room).to_owned())
     };
     let counts = move || {
         chat.active.get().map(|a| {
             if a.id.is_direct() {
-                if a.online > 1 { "online" } else { "offline" }.to_owned()
+                if a.online > 1 {
+                    t_string!(i18n, peer_online).to_owned()
+                } else {
+                    t_string!(i18n, peer_offline).to_owned()
+                }
             } else {
-                format!("{} members · {} online", a.members, a.online)
+                t_string!(i18n, room_counts, members = a.members, online = a.online)
             }
         })
     };
@@ -50,19 +56,51 @@ pub fn RoomHeader(
                 on:click=move |_| on_menu.run(())
             >
                 <span aria-hidden="true">"☰"</span>
-                <span class="visually-hidden">"Rooms and people"</span>
+                <span class="visually-hidden">{t!(i18n, rooms_and_people)}</span>
             </button>
             <div class="room-title">
                 <h1 id="room-title"><bdi>{title}</bdi></h1>
                 <p class="room-counts">{counts}</p>
             </div>
             <details class="members">
-                <summary>"Members"</summary>
+                <summary>{t!(i18n, members)}</summary>
                 <ul>
                     <For
                         each=move || chat.active.get().map(|a| a.member_list).unwrap_or_default()
                         key=|m| (m.name.key(), m.online, m.color.clone())
-                        children=|m| {
+                        children=move |m| {
+                            let name = m.name.clone();
+                            let me = chat.me.with_untracked(|u| {
+                                u.as_ref().is_some_and(|u| u.name.key() == name.key())
+                            });
+                            let block = (!me).then(|| {
+                                let (shown, label) = (name.clone(), name.clone());
+                                let blocked = Memo::new(move |_| chat.blocks(&shown));
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="link-button block-user"
+                                        aria-pressed=move || blocked.get().to_string()
+                                        aria-label=move || {
+                                            let name = label.to_string();
+                                            if blocked.get() {
+                                                t_string!(i18n, unblock_user, name)
+                                            } else {
+                                                t_string!(i18n, block_user, name)
+                                            }
+                                        }
+                                        on:click=move |_| chat.set_block(name.clone(), !blocked.get_untracked())
+                                    >
+                                        {move || {
+                                            if blocked.get() {
+                                                t_string!(i18n, unblock)
+                                            } else {
+                                                t_string!(i18n, block)
+                                            }
+                                        }}
+                                    </button>
+                                }
+                            });
                             view! {
                                 <li class:offline=!m.online>
                                     <span
@@ -72,8 +110,15 @@ pub fn RoomHeader(
                                     ></span>
                                     <bdi>{m.name.to_string()}</bdi>
                                     <span class="visually-hidden">
-                                        {if m.online { ", online" } else { ", offline" }}
+                                        {move || {
+                                            if m.online {
+                                                t_string!(i18n, member_online)
+                                            } else {
+                                                t_string!(i18n, member_offline)
+                                            }
+                                        }}
                                     </span>
+                                    {block}
                                 </li>
                             }
                         }
@@ -82,7 +127,7 @@ pub fn RoomHeader(
             </details>
             <Show when=leavable>
                 <button type="button" class="link-button" on:click=leave>
-                    "Leave"
+                    {t!(i18n, leave)}
                 </button>
             </Show>
         </header>

@@ -8,7 +8,9 @@ use crate::api;
 use crate::chat::Chat;
 use crate::components::account_panel::AccountPanel;
 use crate::components::join_room::JoinRoom;
+use crate::components::language_switch::LanguageSwitch;
 use crate::components::online_users::OnlineUsers;
+use crate::i18n::{t, t_string, use_i18n};
 use crate::{dom, search};
 
 /// The navigation column (a drawer on phones).
@@ -22,6 +24,7 @@ pub fn Sidebar(
     on_signed_out: Callback<()>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     // What the find box holds: rooms and conversations whose name matches
     // (Korean initial consonants included, see `search`).
     let filter = RwSignal::new(String::new());
@@ -41,7 +44,7 @@ pub fn Sidebar(
     let sign_out = move |_| {
         spawn_local(async move {
             if let Err(e) = api::logout().await {
-                leptos::logging::warn!("{e}");
+                leptos::logging::warn!("sign-out: {e:?}");
             }
             chat.stop();
             on_signed_out.run(());
@@ -80,7 +83,7 @@ pub fn Sidebar(
             item.with(|i| {
                 i.as_ref()
                     .filter(|i| !i.direct)
-                    .map(|i| format!("{} members · {} online", i.members, i.online))
+                    .map(|i| t_string!(i18n, room_counts, members = i.members, online = i.online))
             })
         };
         let unread = move || item.with(|i| i.as_ref().map_or(0, |i| i.unread));
@@ -106,7 +109,7 @@ pub fn Sidebar(
                                     <span class="badge">
                                         <span aria-hidden="true">{n}</span>
                                         <span class="visually-hidden">
-                                            {format!(", {n} unread")}
+                                            {t_string!(i18n, unread, n)}
                                         </span>
                                     </span>
                                 }
@@ -118,14 +121,15 @@ pub fn Sidebar(
     };
 
     view! {
-        <aside class="sidebar" id="sidebar" aria-label="Rooms and people">
+        <aside class="sidebar" id="sidebar" aria-label=move || t_string!(i18n, rooms_and_people)>
             <header class="me">
                 <bdi class="me-name" style=format!("--author-color: {}", user.color.as_str())>
                     {user.name.to_string()}
                 </bdi>
                 <button type="button" class="link-button sign-out" on:click=sign_out>
-                    "Sign out"
+                    {t!(i18n, sign_out)}
                 </button>
+                <LanguageSwitch id="language-select"/>
             </header>
             <AccountPanel user=user.clone() on_deleted=on_signed_out/>
             <JoinRoom on_joined=on_navigate/>
@@ -133,13 +137,13 @@ pub fn Sidebar(
                 id="room-filter"
                 class="room-filter"
                 type="search"
-                placeholder="Find a room or person"
-                aria-label="Find a room or person"
+                placeholder=move || t_string!(i18n, find)
+                aria-label=move || t_string!(i18n, find)
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev))
             />
             <nav aria-labelledby="rooms-heading">
-                <h2 id="rooms-heading">"Rooms"</h2>
+                <h2 id="rooms-heading">{t!(i18n, rooms)}</h2>
                 <ul class="room-list">
                     <For
                         each=move || public.get()
@@ -149,10 +153,10 @@ pub fn Sidebar(
                 </ul>
             </nav>
             <nav aria-labelledby="dms-heading">
-                <h2 id="dms-heading">"Direct messages"</h2>
+                <h2 id="dms-heading">{t!(i18n, direct_messages)}</h2>
                 <Show
                     when=move || !direct.get().is_empty()
-                    fallback=|| view! { <p class="hint">"Pick someone online to start one."</p> }
+                    fallback=move || view! { <p class="hint">{t!(i18n, dm_hint)}</p> }
                 >
                     <ul class="room-list">
                         <For
@@ -166,7 +170,7 @@ pub fn Sidebar(
             <OnlineUsers on_pick=on_navigate/>
             <Show when=move || can_ask.get()>
                 <button type="button" class="link-button notify-toggle" on:click=ask>
-                    "Enable desktop notifications"
+                    {t!(i18n, enable_notifications)}
                 </button>
             </Show>
         </aside>

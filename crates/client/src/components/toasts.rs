@@ -3,37 +3,39 @@
 use leptos::prelude::*;
 
 use crate::chat::Chat;
-use crate::state::ToastKind;
+use crate::i18n::{t_string, use_i18n};
+use crate::state::{ToastBody, ToastKind};
+use crate::words;
 
 /// The stack of toasts in a corner. A toast about a room opens it when
 /// pressed; each can be dismissed. They expire by themselves.
 #[component]
 pub fn Toasts() -> impl IntoView {
     let chat = expect_context::<Chat>();
+    let i18n = use_i18n();
     view! {
-        <section class="toasts" aria-label="Notifications" aria-live="polite">
+        <section class="toasts" aria-label=move || t_string!(i18n, notifications) aria-live="polite">
             <For
                 each=move || chat.toasts.get()
                 key=|t| t.id
                 children=move |toast| {
                     let id = toast.id;
-                    let (class, heading) = match toast.kind {
-                        ToastKind::Dm => ("toast dm", format!("{} wrote to you", name(&toast.from))),
-                        ToastKind::Mention => {
-                            (
-                                "toast mention",
-                                format!(
-                                    "{} mentioned you{}",
-                                    name(&toast.from),
-                                    toast.room.as_ref().map(|r| format!(" in #{r}")).unwrap_or_default(),
-                                ),
-                            )
-                        }
-                        ToastKind::System => ("toast system", "Notice".to_owned()),
-                        ToastKind::Error => ("toast error", "Problem".to_owned()),
+                    let class = match toast.kind {
+                        ToastKind::Dm => "toast dm",
+                        ToastKind::Mention => "toast mention",
+                        ToastKind::System => "toast system",
+                        ToastKind::Error => "toast error",
+                    };
+                    let (kind, from, room) = (toast.kind, toast.from.clone(), toast.room.clone());
+                    let heading = move || {
+                        words::notice_title(i18n.get_locale(), kind, from.as_ref(), room.as_ref())
+                    };
+                    let body = toast.body.clone();
+                    let text = move || match &body {
+                        ToastBody::Text(text) => text.clone(),
+                        ToastBody::Problem(problem) => words::problem(i18n.get_locale(), problem),
                     };
                     let room = toast.room.clone();
-                    let text = toast.text.clone();
                     let body = match room {
                         Some(room) => view! {
                             <button
@@ -63,7 +65,7 @@ pub fn Toasts() -> impl IntoView {
                             <button
                                 type="button"
                                 class="toast-close"
-                                aria-label="Dismiss"
+                                aria-label=move || t_string!(i18n, dismiss)
                                 on:click=move |_| chat.dismiss(id)
                             >
                                 "×"
@@ -74,10 +76,4 @@ pub fn Toasts() -> impl IntoView {
             />
         </section>
     }
-}
-
-fn name(from: &Option<confab_shared::UserName>) -> String {
-    from.as_ref()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|| "Someone".to_owned())
 }

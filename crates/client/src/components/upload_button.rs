@@ -3,14 +3,20 @@
 use confab_shared::RoomId;
 use leptos::prelude::*;
 
-use crate::upload;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::upload::{self, UploadError};
+use crate::words;
 
 /// What the upload area shows.
 #[derive(Debug, Clone, PartialEq)]
 enum Status {
     Idle,
-    Sending { name: String, percent: u32 },
-    Failed(String),
+    Sending {
+        name: String,
+        percent: u32,
+    },
+    /// Which file (if the failure is about one) and why.
+    Failed(Option<String>, UploadError),
 }
 
 /// Posts images to `POST /api/rooms/{room}/attachments` (multipart, field
@@ -26,6 +32,7 @@ pub fn UploadButton(
     /// Whether uploading is possible now (socket open).
     enabled: Signal<bool>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let status = RwSignal::new(Status::Idle);
     let input = NodeRef::<leptos::html::Input>::new();
 
@@ -37,7 +44,7 @@ pub fn UploadButton(
             return;
         }
         if let Err(why) = upload::precheck(&file) {
-            status.set(Status::Failed(why));
+            status.set(Status::Failed(None, why));
             return;
         }
         let name = file.name();
@@ -57,11 +64,11 @@ pub fn UploadButton(
             },
             move |outcome| match outcome {
                 Ok(()) => status.set(Status::Idle),
-                Err(why) => status.set(Status::Failed(format!("{name}: {why}"))),
+                Err(why) => status.set(Status::Failed(Some(name), why)),
             },
         );
         if let Err(why) = started {
-            status.set(Status::Failed(why));
+            status.set(Status::Failed(None, why));
         }
     };
 
@@ -106,13 +113,13 @@ pub fn UploadButton(
             <label
                 class="attach"
                 class:disabled=move || !enabled.get()
-                title="Share an image (GIF, PNG, JPEG or WebP, up to 5 MiB); you can also paste or drop one"
+                title=move || t_string!(i18n, upload_title)
             >
                 <svg aria-hidden="true" width="20" height="20" viewBox="0 0 24 24" fill="none"
                     stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                     <path d="M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9"/>
                 </svg>
-                <span class="visually-hidden">"Attach an image"</span>
+                <span class="visually-hidden">{t!(i18n, attach_image)}</span>
                 <input
                     node_ref=input
                     id="upload-input"
@@ -129,14 +136,22 @@ pub fn UploadButton(
                     Status::Sending { name, percent } => Some(view! {
                         <span class="upload-progress">
                             <progress max="100" value=percent></progress>
-                            {format!(" Uploading {name}… {percent}%")}
+                            " "
+                            {t_string!(i18n, uploading, name, percent)}
                         </span>
                     }.into_any()),
-                    Status::Failed(why) => Some(view! {
+                    Status::Failed(file, why) => Some(view! {
                         <span class="upload-error" role="alert">
-                            {why}
+                            {
+                                let locale = i18n.get_locale();
+                                let reason = words::upload_error(locale, &why);
+                                match file {
+                                    Some(name) => crate::i18n::td_string!(locale, upload_failed_named, name, reason),
+                                    None => reason,
+                                }
+                            }
                             <button type="button" class="link-button" on:click=move |_| status.set(Status::Idle)>
-                                "Dismiss"
+                                {t!(i18n, dismiss)}
                             </button>
                         </span>
                     }.into_any()),

@@ -61,7 +61,7 @@ impl ChatState {
                         ToastKind::Error,
                         None,
                         None,
-                        "You cannot send a direct message to yourself.".into(),
+                        ToastBody::Problem(Problem::DmToSelf),
                         now_ms,
                     ),
                 }
@@ -117,7 +117,7 @@ impl ChatState {
                         ToastKind::Error,
                         None,
                         None,
-                        "Not connected: try again when the connection is back.".into(),
+                        ToastBody::Problem(Problem::NotConnected),
                         now_ms,
                     );
                 }
@@ -181,6 +181,10 @@ impl ChatState {
                 }
             }
             Action::Dismiss(id) => self.toasts.retain(|t| t.id != id),
+            Action::Blocked(users) => {
+                self.blocked = users.iter().map(UserName::key).collect();
+            }
+            Action::Report(body) => self.toast(ToastKind::Error, None, None, body, now_ms),
             Action::Tick => {
                 self.toasts.retain(|t| t.until_ms > now_ms);
                 for room in self.rooms.values_mut() {
@@ -188,9 +192,7 @@ impl ChatState {
                     for p in &mut room.pending {
                         let overdue = now_ms - p.ts_ms > PENDING_TIMEOUT_MS;
                         if overdue && !matches!(p.status, SendStatus::Failed(_)) {
-                            p.status = SendStatus::Failed(
-                                "the server did not confirm it within 2 minutes".into(),
-                            );
+                            p.status = SendStatus::Failed(Problem::Unconfirmed);
                         }
                     }
                 }
@@ -267,7 +269,7 @@ impl ChatState {
                 ToastKind::Error,
                 None,
                 None,
-                "Not connected: try again once the connection is back.".into(),
+                ToastBody::Problem(Problem::NotConnected),
                 now_ms,
             );
             return;

@@ -52,7 +52,7 @@ impl ChatState {
                 }
             }
             ServerMsg::Typing { room, user } => {
-                if !self.is_me(&user) {
+                if !self.is_me(&user) && !self.is_blocked(&user) {
                     if let Some(room) = self.rooms.get_mut(&room) {
                         room.typing.retain(|(name, _)| name.key() != user.key());
                         room.typing.push((user, now_ms + TYPING_TTL_MS));
@@ -79,35 +79,31 @@ impl ChatState {
                 text,
                 message_id: _,
             } => {
-                // The room on screen needs no toast.
-                let shown = room.as_ref().is_some_and(|r| self.is_reading(r));
+                // The room on screen needs no toast; a blocked user gets none.
+                let shown = room.as_ref().is_some_and(|r| self.is_reading(r))
+                    || from.as_ref().is_some_and(|f| self.is_blocked(f));
                 if !shown {
                     let kind = match kind {
                         NotificationKind::Dm => ToastKind::Dm,
                         NotificationKind::Mention => ToastKind::Mention,
                         NotificationKind::System => ToastKind::System,
                     };
-                    let title = match (&kind, &from, &room) {
-                        (ToastKind::Dm, Some(from), _) => format!("{from} (direct message)"),
-                        (ToastKind::Mention, Some(from), Some(room)) => {
-                            format!("{from} mentioned you in #{room}")
-                        }
-                        _ => "Confab".to_owned(),
-                    };
                     if !self.visible {
                         out.push(Command::Notify {
-                            title,
+                            kind,
+                            from: from.clone(),
                             body: text.clone(),
                             room: room.clone(),
                         });
                     }
-                    self.toast(kind, room, from, text, now_ms);
+                    self.toast(kind, room, from, ToastBody::Text(text), now_ms);
                 }
             }
             ServerMsg::Error {
                 code,
                 message,
                 client_id,
+                ..
             } => {
                 let pending = client_id
                     .as_deref()
@@ -120,14 +116,20 @@ impl ChatState {
                             .get_mut(&room_id)
                             .and_then(|r| r.pending.get_mut(i))
                         {
-                            p.status = SendStatus::Failed(error_text(code, &message));
+                            p.status = SendStatus::Failed(Problem::Refused {
+                                code,
+                                detail: message,
+                            });
                         }
                     }
                     None => self.toast(
                         ToastKind::Error,
                         None,
                         None,
-                        error_text(code, &message),
+                        ToastBody::Problem(Problem::Refused {
+                            code,
+                            detail: message,
+                        }),
                         now_ms,
                     ),
                 }
@@ -249,7 +251,10 @@ impl ChatState {
         let base = room.unread_base;
         for m in messages {
             // Only messages count, not edits or deletions of them.
-            let counts = m.seq > base && Some(m.from.key()) != me && m.is_message();
+            let counts = m.seq > base
+                && Some(m.from.key()) != me
+                && m.is_message()
+                && !self.blocked.contains(&m.from.key());
             if room.insert(m) && counts && !reading {
                 room.unread += 1;
             }
@@ -280,7 +285,7 @@ impl ChatState {
     pub(super) fn message(&mut self, message: Message, out: &mut Vec<Command>) {
         let room_id = message.room.clone();
         let reading = self.is_reading(&room_id);
-        let from_other = !self.is_me(&message.from);
+        let from_other = !self.is_me(&message.from) && !self.is_blocked(&message.from);
         let open = self.conn.is_open();
         let known = self.rooms.contains_key(&room_id);
         let room = self

@@ -1,23 +1,7 @@
-//! User-facing text: error sentences, fallback colours, room labels.
+//! Labels that need no language: fallback colours, room labels (sentences
+//! are worded in `crate::words`).
 
 use super::*;
-
-/// A user-facing sentence for an error frame.
-pub fn error_text(code: ErrorCode, message: &str) -> String {
-    let what = match code {
-        ErrorCode::NotMember => "You are not a member of that room.",
-        ErrorCode::Forbidden => "That is not allowed.",
-        ErrorCode::UnknownUser => "No user has that name.",
-        ErrorCode::RateLimited => "Too fast: wait a moment and retry.",
-        ErrorCode::Internal => "The server failed; nothing was stored.",
-        _ => "",
-    };
-    match (what, message.trim()) {
-        ("", "") => code.as_str().replace('_', " "),
-        ("", m) => m.to_owned(),
-        (w, _) => w.to_owned(),
-    }
-}
 
 /// A stable colour for a user whose colour is not known yet.
 pub fn fallback_color(name: &UserName) -> String {

@@ -15,10 +15,10 @@ mod apply;
 mod labels;
 mod room;
 
-pub use self::labels::{error_text, fallback_color, room_label};
+pub use self::labels::{fallback_color, room_label};
 pub use self::room::{MemberState, Pending, Room};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use confab_shared::{
@@ -68,7 +68,32 @@ pub enum SendStatus {
     /// The server refused it, or it stayed unconfirmed for
     /// [`PENDING_TIMEOUT_MS`]; the user may retry it (same client id) or
     /// delete it.
-    Failed(String),
+    Failed(Problem),
+}
+
+/// Why something the user did failed. Kept as data, not a sentence: the
+/// interface words it in the reader's language (`crate::words`), and a
+/// language switch rewords what is already on screen.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Problem {
+    /// The server refused it with `code`; `detail` is the server's own
+    /// explanation, shown only for codes the interface has no sentence for.
+    Refused { code: ErrorCode, detail: String },
+    /// There was no connection to do it on.
+    NotConnected,
+    /// A direct message to oneself.
+    DmToSelf,
+    /// Sent, but the server did not confirm it within [`PENDING_TIMEOUT_MS`].
+    Unconfirmed,
+}
+
+/// What a toast says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToastBody {
+    /// Text from the server (a message, a notice), shown as it is.
+    Text(String),
+    /// A failure, worded in the reader's language.
+    Problem(Problem),
 }
 
 /// A message unconfirmed for this long is shown as not sent.
@@ -90,7 +115,7 @@ pub struct Toast {
     pub kind: ToastKind,
     pub room: Option<RoomId>,
     pub from: Option<UserName>,
-    pub text: String,
+    pub body: ToastBody,
     /// When it goes away by itself.
     pub until_ms: i64,
 }
@@ -152,6 +177,10 @@ pub enum Action {
     Dismiss(u64),
     /// Time passed: expire typing entries and toasts.
     Tick,
+    /// The users this user blocks now (`GET /api/blocks`).
+    Blocked(Vec<UserName>),
+    /// Something outside the socket failed (an HTTP call): an error toast.
+    Report(ToastBody),
 }
 
 /// What the caller must do after a transition.
@@ -161,7 +190,10 @@ pub enum Command {
     Send(ClientMsg),
     /// Show a browser notification, if the tab is hidden and permission was given.
     Notify {
-        title: String,
+        /// What kind of notice it is; the title is worded from it, `from`
+        /// and `room` in the reader's language.
+        kind: ToastKind,
+        from: Option<UserName>,
         body: String,
         /// The room or conversation a click on it opens.
         room: Option<RoomId>,
@@ -185,6 +217,9 @@ pub struct ChatState {
     next_toast: u64,
     /// Whether the tab is visible (messages in the active room count as read).
     pub visible: bool,
+    /// Users this user blocks, by [`UserName::key`]: their messages are not
+    /// shown, counted as unread or notified.
+    pub blocked: BTreeSet<String>,
 }
 
 impl ChatState {
@@ -193,6 +228,11 @@ impl ChatState {
             visible: true,
             ..Self::default()
         }
+    }
+
+    /// Whether this user blocks `name`.
+    pub fn is_blocked(&self, name: &UserName) -> bool {
+        self.blocked.contains(&name.key())
     }
 
     /// The room on screen, if any.
@@ -256,7 +296,7 @@ impl ChatState {
         kind: ToastKind,
         room: Option<RoomId>,
         from: Option<UserName>,
-        text: String,
+        body: ToastBody,
         now_ms: i64,
     ) {
         self.next_toast += 1;
@@ -265,7 +305,7 @@ impl ChatState {
             kind,
             room,
             from,
-            text,
+            body,
             until_ms: now_ms + TOAST_TTL_MS,
         });
         if self.toasts.len() > MAX_TOASTS {

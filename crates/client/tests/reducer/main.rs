@@ -1,7 +1,7 @@
 //! The chat reducer, frame by frame, on the host.
 
 use confab_client::state::{
-    Action, ChatState, Command, ConnStatus, SendStatus, ToastKind, PENDING_TIMEOUT_MS,
+    Action, ChatState, Command, ConnStatus, Problem, SendStatus, ToastKind, PENDING_TIMEOUT_MS,
     TOAST_TTL_MS, TYPING_TTL_MS,
 };
 use confab_shared::{

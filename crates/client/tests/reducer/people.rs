@@ -176,3 +176,57 @@ fn closed_stays_closed() {
     assert_eq!(s.conn, ConnStatus::Closed);
     assert!(s.rooms.values().all(|r| !r.joined));
 }
+
+#[test]
+fn a_blocked_users_messages_are_not_unread_notified_or_typing() {
+    let mut s = connected();
+    s.act(Action::Visible(false), T0);
+    s.act(Action::Blocked(vec![name("Bob")]), T0);
+    assert!(s.is_blocked(&name("bob")), "by name key, whatever the case");
+
+    // In a room not on screen: bob's message is kept, not counted; carol's is.
+    let before = s.rooms[&room("rust")].unread;
+    s.apply(
+        ServerMsg::Message {
+            message: msg("rust", 3, "bob"),
+        },
+        T0,
+    );
+    s.apply(
+        ServerMsg::Message {
+            message: msg("rust", 4, "carol"),
+        },
+        T0,
+    );
+    assert_eq!(s.rooms[&room("rust")].unread, before + 1);
+    assert_eq!(seqs(&s, "rust").len(), 4, "the log stays whole");
+
+    // No toast, no desktop notification, no typing line from bob.
+    let note = ServerMsg::Notification {
+        kind: NotificationKind::Mention,
+        room: Some(room("rust")),
+        from: Some(name("bob")),
+        text: "@alice look".into(),
+        message_id: None,
+    };
+    assert!(s.apply(note, T0).is_empty());
+    assert!(s.toasts.is_empty());
+    s.apply(
+        ServerMsg::Typing {
+            room: room("lobby"),
+            user: name("bob"),
+        },
+        T0,
+    );
+    assert!(s.rooms[&room("lobby")].typing.is_empty());
+
+    // Unblocked, bob counts again.
+    s.act(Action::Blocked(Vec::new()), T0);
+    s.apply(
+        ServerMsg::Message {
+            message: msg("rust", 5, "bob"),
+        },
+        T0,
+    );
+    assert_eq!(s.rooms[&room("rust")].unread, before + 2);
+}

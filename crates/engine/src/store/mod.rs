@@ -8,10 +8,12 @@
 //! once and still agree on one gap-free order.
 
 mod accounts;
+mod blocks;
 pub mod postgres;
 pub mod sqlite;
 
 pub use accounts::{Credentials, Device, SessionInfo};
+pub use blocks::Blocks;
 
 use async_trait::async_trait;
 use confab_shared::{
@@ -233,7 +235,7 @@ pub fn duration_ms(d: std::time::Duration) -> i64 {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Blocks + Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 

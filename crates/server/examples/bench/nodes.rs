@@ -138,7 +138,8 @@ async fn print_pg_settings(url: &str) {
     println!("  postgresql (shared, as found): {}", shown.join(" "));
 }
 
-/// Starts the nodes of `backend`, each with `--rate-limit 0`, room for
+/// Starts the nodes of `backend`, each with `--rate-limit 0` and
+/// `--send-rate 0` (a bench sender sends far faster than a person), room for
 /// `max_connections`, and the per-address limits off (every client of the
 /// bench is one address: 127.0.0.1), and prints how (the printed command
 /// line is every setting changed from the defaults).
@@ -147,6 +148,8 @@ pub async fn start(ctx: &Ctx, backend: Backend, max_connections: usize) -> Resul
     let max = (max_connections + 64).to_string();
     let mut common: Vec<String> = [
         "--rate-limit",
+        "0",
+        "--send-rate",
         "0",
         "--max-connections",
         max.as_str(),

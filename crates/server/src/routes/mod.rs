@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource.
 
 mod account;
+mod blocks;
 mod devices;
 mod dm;
 mod events;
@@ -68,6 +69,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
                     .route(web::delete().to(devices::end_others)),
             )
             .route("/sessions/{id}", web::delete().to(devices::end_one))
+            .route("/blocks", web::get().to(blocks::list))
+            .service(
+                web::resource("/blocks/{user}")
+                    .route(web::put().to(blocks::block))
+                    .route(web::delete().to(blocks::unblock)),
+            )
             .route("/events", web::get().to(events::stream))
             .route("/rooms", web::get().to(rooms::list))
             .service(

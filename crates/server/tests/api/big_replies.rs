@@ -12,7 +12,11 @@ fn big_text(i: usize) -> String {
 
 #[tokio::test]
 async fn a_room_of_big_messages_is_joined_and_paged_without_closing_the_socket() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let alice = app.login("alice").await;
     let mut a = app.connect(&alice).await;
     a.join("big", None).await;

@@ -32,6 +32,7 @@ async fn rooms_nothing_keeps_are_swept_but_lobby_and_used_rooms_stay() {
     let app = spawn_app_with(|s| {
         s.room_sweep_ms = 50;
         s.rate_limit = 0;
+        s.send_rate = 0;
     })
     .await;
     let alice = app.login("alice").await;
@@ -93,6 +94,7 @@ fn texts_of(messages: &[confab_shared::Message]) -> Vec<&str> {
 async fn the_hub_forgets_rooms_and_users_nobody_here_uses_any_more() {
     let app = spawn_app_with(|s| {
         s.rate_limit = 0;
+        s.send_rate = 0;
         s.session_rate_limit = 0;
         s.http_rate_limit = 0;
     })
@@ -141,7 +143,11 @@ async fn the_hub_forgets_rooms_and_users_nobody_here_uses_any_more() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sse_replay_from_zero_pages_through_thousands_in_order_then_goes_live() {
     const STORED: usize = 2500;
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
     let mut a = app.connect(&alice).await;
     // Pipelined in chunks (the acks of one chunk fit the outbox).

@@ -52,7 +52,11 @@ async fn websocket_posts_reach_sse_and_http_posts_reach_websockets_in_seq_order(
 
 #[tokio::test]
 async fn last_event_id_resumes_exactly_what_was_missed_also_across_a_restart() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
     let mut a = app.connect(&alice).await;
     a.say("lobby", "seen", "seen").await;

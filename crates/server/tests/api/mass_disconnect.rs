@@ -22,6 +22,7 @@ const BURST: usize = 150;
 async fn a_mass_disconnect_evicts_each_once_and_tells_the_others_once_each() {
     let app = spawn_app_with(|s| {
         s.rate_limit = 0;
+        s.send_rate = 0;
         s.session_rate_limit = 0;
         s.http_rate_limit = 0;
         s.max_connections_per_ip = 0;

@@ -69,7 +69,11 @@ pub async fn stalled(app: &TestApp, session: &Session) -> Ws {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_asking_page_after_page_without_reading_is_closed_and_slows_nobody() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let (alice, bob, sloth) = (
         app.login("alice").await,
         app.login("bob").await,

@@ -8,7 +8,8 @@ use confab_testkit::*;
 
 #[tokio::test]
 async fn a_client_that_reconnects_gets_exactly_what_it_missed_in_order() {
-    let app = spawn_app().await;
+    // More messages than a burst of one user's allowance.
+    let app = spawn_app_with(|s| s.send_rate = 0).await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
     let mut a = app.connect(&alice).await;
     let mut b = app.connect(&bob).await;
@@ -95,7 +96,11 @@ async fn resending_a_client_id_stores_nothing_new() {
 
 #[tokio::test]
 async fn resume_is_capped_at_500_and_says_there_is_more() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let alice = app.login("alice").await;
     let mut a = app.connect(&alice).await;
     // Pipelined sends share commits, so 510 of them are quick.
@@ -122,7 +127,11 @@ async fn resume_is_capped_at_500_and_says_there_is_more() {
 
 #[tokio::test]
 async fn a_restart_keeps_history_memberships_and_read_cursors_and_seq_continues() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let (alice, bob) = (app.login("alice").await, app.login("bob").await);
     let mut a = app.connect(&alice).await;
     let mut b = app.connect(&bob).await;
@@ -173,7 +182,11 @@ async fn a_restart_keeps_history_memberships_and_read_cursors_and_seq_continues(
 
 #[tokio::test]
 async fn a_tab_that_left_mid_resume_gets_live_messages_after_rejoining() {
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let alice = app.login("alice").await;
     let mut a = app.connect(&alice).await;
     a.join("busy", None).await;

@@ -170,7 +170,8 @@ async fn typing_reaches_the_other_members_only() {
 
 #[tokio::test]
 async fn history_pages_backwards_newest_last() {
-    let app = spawn_app().await;
+    // 30 messages from one user: more than a burst of the allowance.
+    let app = spawn_app_with(|s| s.send_rate = 0).await;
     let alice = app.login("alice").await;
     let mut a = app.connect(&alice).await;
     for i in 1..=30 {

@@ -31,10 +31,12 @@ pub async fn test_database() -> Option<String> {
     }
 }
 
-/// The real binary, without rate limit, on `database_url` (else SQLite in
-/// its data dir); restarts keep the same data.
+/// The real binary, without rate limit or flood control, on `database_url`
+/// (else SQLite in its data dir); restarts keep the same data.
 pub async fn start_server_on(database_url: Option<&str>) -> ServerProcess {
-    let mut args = vec!["--rate-limit".to_owned(), "0".to_owned()];
+    let mut args = ["--rate-limit", "0", "--send-rate", "0"]
+        .map(String::from)
+        .to_vec();
     if let Some(url) = database_url {
         args.push("--database-url".to_owned());
         args.push(url.to_owned());

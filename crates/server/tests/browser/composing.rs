@@ -52,7 +52,7 @@ async fn press_enter(browser: &Browser, shift: bool) {
 
 /// Focuses a message's action button (as Tab does, which shows it), then
 /// clicks it.
-async fn reveal_and_click(browser: &Browser, css: &str) {
+pub(crate) async fn reveal_and_click(browser: &Browser, css: &str) {
     browser.wait_for(css).await;
     browser
         .js(

@@ -3,8 +3,10 @@
 //! Screenshots of the main screens land in target/e2e/ on every run.
 
 mod accessibility;
+mod blocking;
 mod composing;
 mod images;
+mod language;
 mod webdriver;
 
 use std::path::PathBuf;

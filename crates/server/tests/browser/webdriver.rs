@@ -74,7 +74,14 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser whose user prefers English, whatever the machine's locale.
     pub async fn open(driver: &Driver, name: &str) -> Browser {
+        Self::open_in(driver, name, "en-US,en").await
+    }
+
+    /// A browser whose user prefers `languages` (an `Accept-Language` list,
+    /// which is also what `navigator.languages` reports).
+    pub async fn open_in(driver: &Driver, name: &str, languages: &str) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
         let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .into_iter()
@@ -92,10 +99,15 @@ impl Browser {
             "--no-first-run".to_owned(),
             "--window-size=1280,860".to_owned(),
             format!("--user-data-dir={}", profile.path().display()),
+            format!("--lang={}", languages.split(',').next().unwrap_or("en-US")),
         ];
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": binary, "args": args}
+            "goog:chromeOptions": {
+                "binary": binary,
+                "args": args,
+                "prefs": {"intl.accept_languages": languages}
+            }
         }}});
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))

@@ -13,6 +13,7 @@
 mod across_nodes;
 mod client;
 mod edits;
+mod flood;
 mod kill_nine;
 mod lost_publishes;
 mod postgres_down;

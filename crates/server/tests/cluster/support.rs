@@ -34,7 +34,15 @@ impl Cluster {
     pub async fn start() -> Cluster {
         let turn = ONE_AT_A_TIME.lock().await;
         let database_url = fresh_database(&test_pg_url()).await;
-        Self::with(database_url, None, turn).await
+        Self::with(database_url, None, turn, "0").await
+    }
+
+    /// Three nodes on a fresh database of the shared PostgreSQL whose users
+    /// may send `send_rate` messages a second (bursts of 20).
+    pub async fn start_with_send_rate(send_rate: u32) -> Cluster {
+        let turn = ONE_AT_A_TIME.lock().await;
+        let database_url = fresh_database(&test_pg_url()).await;
+        Self::with(database_url, None, turn, &send_rate.to_string()).await
     }
 
     /// Three nodes on a PostgreSQL of the test's own, which it may stop.
@@ -42,13 +50,14 @@ impl Cluster {
         let turn = ONE_AT_A_TIME.lock().await;
         let pg = PrivatePostgres::new();
         let database_url = fresh_database(&pg.url()).await;
-        Self::with(database_url, Some(pg), turn).await
+        Self::with(database_url, Some(pg), turn, "0").await
     }
 
     async fn with(
         database_url: String,
         pg: Option<PrivatePostgres>,
         turn: MutexGuard<'static, ()>,
+        send_rate: &str,
     ) -> Cluster {
         let redis = PrivateRedis::new();
         let bin = Path::new(env!("CARGO_BIN_EXE_confab"));
@@ -61,6 +70,8 @@ impl Cluster {
                 &redis.url(),
                 "--rate-limit",
                 "0",
+                "--send-rate",
+                send_rate,
             ];
             let node = ServerProcess::start(bin, args, "info")
                 .await

@@ -14,7 +14,11 @@ const MESSAGES: u64 = 200;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_closed_with_1013_and_the_others_get_everything() {
     let _alone = crate::ONE_AT_A_TIME.lock().await;
-    let app = spawn_app_with(|s| s.rate_limit = 0).await;
+    let app = spawn_app_with(|s| {
+        s.rate_limit = 0;
+        s.send_rate = 0;
+    })
+    .await;
     let (alice, bob, carol, sloth) = (
         app.login("alice").await,
         app.login("bob").await,

@@ -7,6 +7,7 @@
 //! nodes write at once. Reads are plain statements (one snapshot each).
 
 mod accounts;
+mod blocks;
 mod changes;
 mod cleanup;
 mod commit;

@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 mod accounts;
+mod blocks;
 mod commit;
 mod names;
 mod posts;

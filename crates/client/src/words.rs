@@ -1,0 +1,372 @@
+//! Sentences built from state values, in the reader's language.
+//!
+//! The chat state keeps what happened as data (a [`Problem`], a
+//! [`DayName`], a toast's kind and sender); these functions word it for a
+//! [`Locale`] from the tables in [`crate::i18n`]. They are plain functions
+//! of their arguments, so they are tested on the host in both languages.
+
+use confab_shared::text::TextError;
+use confab_shared::{ErrorCode, NameError, RoomId, UserName};
+
+use crate::api::Failure;
+use crate::i18n::{td_string, Locale};
+use crate::state::{Problem, ToastKind};
+use crate::timefmt::{self, Ago, DayName};
+use crate::upload::UploadError;
+
+/// A sentence for why something failed.
+pub fn problem(locale: Locale, problem: &Problem) -> String {
+    let (code, detail) = match problem {
+        Problem::NotConnected => return td_string!(locale, err_not_connected).to_owned(),
+        Problem::DmToSelf => return td_string!(locale, err_dm_self).to_owned(),
+        Problem::Unconfirmed => return td_string!(locale, err_unconfirmed).to_owned(),
+        Problem::Refused { code, detail } => (*code, detail.trim()),
+    };
+    let known = match code {
+        ErrorCode::NotMember => td_string!(locale, err_not_member),
+        ErrorCode::Forbidden => td_string!(locale, err_forbidden),
+        ErrorCode::UnknownUser => td_string!(locale, err_unknown_user),
+        ErrorCode::RateLimited => td_string!(locale, err_rate_limited),
+        ErrorCode::Internal => td_string!(locale, err_internal),
+        _ => "",
+    };
+    match (known, detail) {
+        ("", "") => code.as_str().replace('_', " "),
+        // The server's own words: only it knows what was wrong.
+        ("", detail) => td_string!(locale, server_said, detail),
+        (known, _) => known.to_owned(),
+    }
+}
+
+/// Why a user or room name was refused, as a clause ("it may not contain
+/// “ ”").
+pub fn name_error(locale: Locale, error: &NameError) -> String {
+    match error {
+        NameError::Length { max, got } => td_string!(locale, name_length, max, got),
+        NameError::BadChar { ch, .. } => td_string!(locale, name_bad_char, ch),
+        NameError::Invisible { ch, .. } => {
+            td_string!(locale, name_invisible, code = format!("{:04X}", *ch as u32))
+        }
+        NameError::BadDirect => td_string!(locale, name_bad_direct).to_owned(),
+    }
+}
+
+/// Why a message text was refused, as a clause.
+pub fn text_error(locale: Locale, error: &TextError) -> String {
+    match error {
+        TextError::Empty => td_string!(locale, text_empty).to_owned(),
+        TextError::TooLong { max, got } => td_string!(locale, text_too_long, max, got),
+        // Not something the message box can cause.
+        other => other.to_string(),
+    }
+}
+
+/// A sentence for a failed HTTP call.
+pub fn failure(locale: Locale, failure: &Failure) -> String {
+    match failure {
+        Failure::Unreachable(detail) => td_string!(locale, unreachable, detail),
+        Failure::BadReply(detail) => td_string!(locale, bad_reply, detail),
+        Failure::Status(status) => td_string!(locale, http_status, status),
+        Failure::SignIn(status) => td_string!(locale, sign_in_failed, status),
+        Failure::SignOut(status) => td_string!(locale, sign_out_failed, status),
+        Failure::NameTaken(name) => td_string!(locale, name_taken_claimed, name),
+        Failure::NameInvalid(Some(reason)) => td_string!(locale, name_unusable, reason),
+        Failure::NameInvalid(None) => td_string!(locale, name_unusable_rules).to_owned(),
+        Failure::BadName(error) => {
+            td_string!(locale, name_unusable, reason = name_error(locale, error))
+        }
+        Failure::Busy => td_string!(locale, server_busy).to_owned(),
+        Failure::WrongCredentials => td_string!(locale, wrong_credentials).to_owned(),
+        Failure::TooManyAttempts => td_string!(locale, too_many_attempts).to_owned(),
+        Failure::AlreadyClaimed => td_string!(locale, already_claimed).to_owned(),
+        Failure::BadPassword => td_string!(locale, password_rules).to_owned(),
+        Failure::ServerSaid(detail) => td_string!(locale, server_said, detail),
+    }
+}
+
+/// Why an image was not shared.
+pub fn upload_error(locale: Locale, error: &UploadError) -> String {
+    match error {
+        UploadError::NotImage(name) => td_string!(locale, upload_not_image, name),
+        UploadError::TooBig(name) => td_string!(locale, upload_too_big, name),
+        UploadError::Unreachable => td_string!(locale, upload_unreachable).to_owned(),
+        UploadError::TooLarge => td_string!(locale, upload_too_large).to_owned(),
+        UploadError::WrongType => td_string!(locale, upload_wrong_type).to_owned(),
+        UploadError::ServerSaid(detail) => td_string!(locale, server_said, detail),
+        UploadError::Status(status) => td_string!(locale, upload_failed, status),
+        UploadError::Browser(detail) => detail.clone(),
+    }
+}
+
+/// Who is typing, as one line ("bob is typing…"), or `None`.
+pub fn typing_line(locale: Locale, names: &[UserName]) -> Option<String> {
+    Some(match names {
+        [] => return None,
+        [a] => td_string!(locale, typing_one, a),
+        [a, b] => td_string!(locale, typing_two, a, b),
+        [a, b, rest @ ..] => td_string!(locale, typing_more, a, b, n = rest.len()),
+    })
+}
+
+/// A device as people name it ("Firefox on Windows"), from its user agent.
+pub fn device(locale: Locale, user_agent: Option<&str>) -> String {
+    match user_agent.map(crate::format::device_parts) {
+        None => td_string!(locale, device_unknown).to_owned(),
+        Some((browser, None)) => browser,
+        Some((browser, Some(system))) => td_string!(locale, device_label, browser, system),
+    }
+}
+
+/// The title of a toast or a desktop notification.
+pub fn notice_title(
+    locale: Locale,
+    kind: ToastKind,
+    from: Option<&UserName>,
+    room: Option<&RoomId>,
+) -> String {
+    let name = match from {
+        Some(name) => name.to_string(),
+        None => td_string!(locale, someone).to_owned(),
+    };
+    match (kind, room) {
+        (ToastKind::Dm, _) => td_string!(locale, toast_dm, name),
+        (ToastKind::Mention, Some(room)) => td_string!(locale, toast_mention_in, name, room),
+        (ToastKind::Mention, None) => td_string!(locale, toast_mention, name),
+        (ToastKind::System, _) => td_string!(locale, notice).to_owned(),
+        (ToastKind::Error, _) => td_string!(locale, problem).to_owned(),
+    }
+}
+
+fn weekday(locale: Locale, n: u32) -> &'static str {
+    match n {
+        0 => td_string!(locale, weekday_0),
+        1 => td_string!(locale, weekday_1),
+        2 => td_string!(locale, weekday_2),
+        3 => td_string!(locale, weekday_3),
+        4 => td_string!(locale, weekday_4),
+        5 => td_string!(locale, weekday_5),
+        _ => td_string!(locale, weekday_6),
+    }
+}
+
+fn month(locale: Locale, n: u32) -> &'static str {
+    match n {
+        1 => td_string!(locale, month_1),
+        2 => td_string!(locale, month_2),
+        3 => td_string!(locale, month_3),
+        4 => td_string!(locale, month_4),
+        5 => td_string!(locale, month_5),
+        6 => td_string!(locale, month_6),
+        7 => td_string!(locale, month_7),
+        8 => td_string!(locale, month_8),
+        9 => td_string!(locale, month_9),
+        10 => td_string!(locale, month_10),
+        11 => td_string!(locale, month_11),
+        _ => td_string!(locale, month_12),
+    }
+}
+
+/// The heading of a day separator: "Today", "Yesterday", "Sunday 22
+/// November", "11월 22일 일요일".
+pub fn day(locale: Locale, name: DayName) -> String {
+    match name {
+        DayName::Today => td_string!(locale, today).to_owned(),
+        DayName::Yesterday => td_string!(locale, yesterday).to_owned(),
+        DayName::ThisYear {
+            weekday: w,
+            day,
+            month: m,
+        } => td_string!(
+            locale,
+            day_this_year,
+            weekday = weekday(locale, w),
+            day,
+            month = month(locale, m)
+        ),
+        DayName::OtherYear {
+            weekday: w,
+            day,
+            month: m,
+            year,
+        } => td_string!(
+            locale,
+            day_other_year,
+            weekday = weekday(locale, w),
+            day,
+            month = month(locale, m),
+            year
+        ),
+    }
+}
+
+/// A full date and time where the reader is, for a tooltip.
+pub fn full_time(locale: Locale, ms: i64, offset_min: i32) -> String {
+    let Some(date) = timefmt::day(ms, offset_min) else {
+        return String::new();
+    };
+    let date = day(locale, timefmt::day_name(date, None));
+    let time = timefmt::clock_seconds(ms, offset_min);
+    td_string!(locale, date_time, date, time)
+}
+
+/// "just now", "3 minutes ago", "2 hours ago", then the full date.
+pub fn ago(locale: Locale, then_ms: i64, now_ms: i64, offset_min: i32) -> String {
+    match timefmt::ago(then_ms, now_ms) {
+        Ago::JustNow => td_string!(locale, just_now).to_owned(),
+        Ago::Minutes(1) => td_string!(locale, minute_ago).to_owned(),
+        Ago::Minutes(n) => td_string!(locale, minutes_ago, n),
+        Ago::Hours(1) => td_string!(locale, hour_ago).to_owned(),
+        Ago::Hours(n) => td_string!(locale, hours_ago, n),
+        Ago::Long => full_time(locale, then_ms, offset_min),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    // 2026-11-22T23:30:00Z, a Sunday.
+    const LATE: i64 = 1_795_390_200_000;
+
+    fn names(list: &[&str]) -> Vec<UserName> {
+        list.iter()
+            .filter_map(|n| UserName::parse(n).ok())
+            .collect()
+    }
+
+    #[test]
+    fn typing_lines_in_both_languages() {
+        assert_eq!(typing_line(Locale::en, &[]), None);
+        let one = names(&["bob"]);
+        assert_eq!(
+            typing_line(Locale::en, &one).as_deref(),
+            Some("bob is typing…")
+        );
+        assert_eq!(
+            typing_line(Locale::ko, &one).as_deref(),
+            Some("bob님이 입력 중…")
+        );
+        let four = names(&["a", "b", "c", "민수"]);
+        assert_eq!(
+            typing_line(Locale::en, &four).as_deref(),
+            Some("a, b and 2 more are typing…")
+        );
+        assert_eq!(
+            typing_line(Locale::ko, &four).as_deref(),
+            Some("a님, b님 외 2명이 입력 중…")
+        );
+    }
+
+    #[test]
+    fn days_and_times_follow_the_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let next = NaiveDate::from_ymd_opt(2026, 12, 1);
+        assert_eq!(day(Locale::en, timefmt::day_name(d, Some(d))), "Today");
+        assert_eq!(day(Locale::ko, timefmt::day_name(d, d.succ_opt())), "어제");
+        assert_eq!(
+            day(Locale::en, timefmt::day_name(d, next)),
+            "Sunday 22 November"
+        );
+        assert_eq!(
+            day(Locale::ko, timefmt::day_name(d, next)),
+            "11월 22일 일요일"
+        );
+        assert_eq!(
+            full_time(Locale::en, LATE, 0),
+            "Sunday 22 November 2026, 23:30:00"
+        );
+        assert_eq!(
+            full_time(Locale::ko, LATE, 0),
+            "2026년 11월 22일 일요일 23:30:00"
+        );
+        assert_eq!(ago(Locale::en, LATE, LATE + 3 * 60_000, 0), "3 minutes ago");
+        assert_eq!(ago(Locale::en, LATE, LATE + 60_000, 0), "1 minute ago");
+        assert_eq!(ago(Locale::ko, LATE, LATE + 3 * 60_000, 0), "3분 전");
+        assert_eq!(ago(Locale::ko, LATE, LATE + 2 * 3_600_000, 0), "2시간 전");
+        assert_eq!(ago(Locale::ko, LATE, LATE, 0), "방금");
+    }
+
+    #[test]
+    fn problems_are_worded_from_their_code() {
+        let refused = |code, detail: &str| Problem::Refused {
+            code,
+            detail: detail.into(),
+        };
+        let fast = refused(ErrorCode::RateLimited, "slow down");
+        assert_eq!(
+            problem(Locale::en, &fast),
+            "Too fast: wait a moment and retry."
+        );
+        assert_eq!(
+            problem(Locale::ko, &fast),
+            "너무 빠릅니다: 잠시 후 다시 시도하세요."
+        );
+        let other = refused(ErrorCode::Invalid, "text is empty");
+        assert_eq!(
+            problem(Locale::en, &other),
+            "The server said: text is empty"
+        );
+        assert_eq!(
+            problem(Locale::en, &refused(ErrorCode::Invalid, " ")),
+            "invalid"
+        );
+        assert_eq!(
+            problem(Locale::ko, &Problem::DmToSelf),
+            "자기 자신에게는 다이렉트 메시지를 보낼 수 없습니다."
+        );
+    }
+
+    #[test]
+    fn failures_in_both_languages() {
+        let taken = Failure::NameTaken("민수".into());
+        assert!(failure(Locale::en, &taken).contains("“민수” is taken"));
+        assert!(failure(Locale::ko, &taken).starts_with("“민수” 이름은 이미"));
+        assert_eq!(
+            failure(Locale::ko, &Failure::Status(502)),
+            "서버 응답: HTTP 502."
+        );
+        assert_eq!(
+            failure(Locale::en, &Failure::WrongCredentials),
+            "Wrong name or password."
+        );
+    }
+
+    #[test]
+    fn refused_names_and_texts() {
+        let long = NameError::Length { max: 32, got: 40 };
+        assert_eq!(
+            name_error(Locale::ko, &long),
+            "1~32자여야 합니다 (지금 40자)"
+        );
+        let space = UserName::parse("a b").unwrap_err();
+        assert_eq!(
+            failure(Locale::en, &Failure::BadName(space)),
+            "That name cannot be used: it may not contain “ ”."
+        );
+        assert_eq!(
+            text_error(Locale::ko, &TextError::Empty),
+            "메시지가 비어 있습니다"
+        );
+    }
+
+    #[test]
+    fn titles_and_devices() {
+        let bob = UserName::parse("bob").ok();
+        let lobby = RoomId::parse("lobby").ok();
+        let title = |l, k| notice_title(l, k, bob.as_ref(), lobby.as_ref());
+        assert_eq!(
+            title(Locale::en, ToastKind::Mention),
+            "bob mentioned you in #lobby"
+        );
+        assert_eq!(
+            title(Locale::ko, ToastKind::Dm),
+            "bob님이 메시지를 보냈습니다"
+        );
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(device(Locale::en, Some(chrome)), "Chrome on Linux");
+        assert_eq!(device(Locale::ko, Some(chrome)), "Linux의 Chrome");
+        assert_eq!(device(Locale::ko, None), "알 수 없는 기기");
+        assert_eq!(device(Locale::en, Some("curl/8.5.0")), "curl/8.5.0");
+    }
+}
