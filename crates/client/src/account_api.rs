@@ -57,21 +57,31 @@ pub async fn claim(name: &str, password: &str) -> Result<User, Failure> {
 }
 
 /// A `body` sent to `path` with `method`, answered 204.
-async fn no_content(
-    request: gloo_net::http::RequestBuilder,
-    body: serde_json::Value,
-) -> Result<(), Failure> {
-    let resp = request
-        .json(&body)
-        .map_err(unreachable)?
-        .send()
-        .await
-        .map_err(unreachable)?;
+/// Sends `request`, answered 204.
+async fn empty(request: gloo_net::http::Request) -> Result<(), Failure> {
+    let resp = request.send().await.map_err(unreachable)?;
     if resp.ok() {
         Ok(())
     } else {
         fail(resp).await
     }
+}
+
+/// A `body` sent with `request`, answered 204.
+async fn no_content(
+    request: gloo_net::http::RequestBuilder,
+    body: serde_json::Value,
+) -> Result<(), Failure> {
+    empty(request.json(&body).map_err(unreachable)?).await
+}
+
+/// `GET path`, answered with JSON.
+async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, Failure> {
+    let resp = Request::get(path).send().await.map_err(unreachable)?;
+    if !resp.ok() {
+        return fail(resp).await;
+    }
+    resp.json::<T>().await.map_err(bad_reply)
 }
 
 /// `POST /api/account/password`: the other sessions end.
@@ -91,17 +101,9 @@ pub async fn delete_account(password: &str) -> Result<(), Failure> {
 
 /// `GET /api/sessions`.
 pub async fn devices() -> Result<Vec<DeviceSession>, Failure> {
-    let resp = Request::get("/api/sessions")
-        .send()
-        .await
-        .map_err(unreachable)?;
-    if !resp.ok() {
-        return fail(resp).await;
-    }
-    resp.json::<DeviceList>()
+    get_json::<DeviceList>("/api/sessions")
         .await
         .map(|list| list.sessions)
-        .map_err(bad_reply)
 }
 
 /// `DELETE /api/sessions/{id}`, or every other session without an id.
@@ -110,27 +112,14 @@ pub async fn end_sessions(id: Option<&str>) -> Result<(), Failure> {
         Some(id) => format!("/api/sessions/{id}"),
         None => "/api/sessions".to_owned(),
     };
-    let resp = Request::delete(&path).send().await.map_err(unreachable)?;
-    if resp.ok() {
-        Ok(())
-    } else {
-        fail(resp).await
-    }
+    empty(Request::delete(&path).build().map_err(unreachable)?).await
 }
 
 /// `GET /api/blocks`: the users this user blocks.
 pub async fn blocked() -> Result<Vec<UserName>, Failure> {
-    let resp = Request::get("/api/blocks")
-        .send()
-        .await
-        .map_err(unreachable)?;
-    if !resp.ok() {
-        return fail(resp).await;
-    }
-    resp.json::<BlockList>()
+    get_json::<BlockList>("/api/blocks")
         .await
         .map(|list| list.users)
-        .map_err(bad_reply)
 }
 
 /// `PUT` (`on`) or `DELETE /api/blocks/{name}`.
@@ -144,12 +133,7 @@ pub async fn set_block(name: &UserName, on: bool) -> Result<(), Failure> {
     } else {
         Request::delete(&path)
     };
-    let resp = request.send().await.map_err(unreachable)?;
-    if resp.ok() {
-        Ok(())
-    } else {
-        fail(resp).await
-    }
+    empty(request.build().map_err(unreachable)?).await
 }
 
 #[cfg(test)]

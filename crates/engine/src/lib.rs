@@ -10,8 +10,11 @@
 //!   [`presence::redis`] (heartbeat keys that expire with a dead node).
 //! - [`flood`]: each user's send allowance, across their connections and
 //!   nodes. [`flood::memory`] and [`flood::redis`] (a key per user).
+//! - [`redis_link`]: the Redis connection presence and flood control share
+//!   the shape of (made on first use, made again after a failure).
 
 pub mod bus;
 pub mod flood;
 pub mod presence;
+pub mod redis_link;
 pub mod store;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use confab_shared::{ClientMsg, RoomId, ServerMsg};
+use confab_shared::{ClientMsg, ErrorCode, Message, RoomId, ServerMsg};
 use futures_util::{SinkExt, Stream, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -16,6 +16,14 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::{Error, LinesSocket, Result, WAIT};
+
+/// The `error` that refused a frame, as the server sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub code: ErrorCode,
+    pub client_id: Option<String>,
+    pub retry_after: Option<u64>,
+}
 
 /// A client WebSocket over plain TCP.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -233,6 +241,29 @@ impl Ws {
         .await;
         self.recv_until(|m| matches!(m, ServerMsg::Joined { .. } | ServerMsg::Error { .. }))
             .await
+    }
+
+    /// Sends `frame` (a post, an edit, a deletion) and waits for what
+    /// answers it: the `ack`'s entry, or the `error`.
+    pub async fn ask(&mut self, frame: Value) -> std::result::Result<Message, Refused> {
+        self.send_json(frame).await;
+        match self
+            .recv_until(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
+            .await
+        {
+            ServerMsg::Ack { message, .. } => Ok(message),
+            ServerMsg::Error {
+                code,
+                client_id,
+                retry_after,
+                ..
+            } => Err(Refused {
+                code,
+                client_id,
+                retry_after,
+            }),
+            other => panic!("{}: expected an ack or an error, got {other:?}", self.name),
+        }
     }
 
     /// Sends text to a room and waits for its ack; returns the seq.

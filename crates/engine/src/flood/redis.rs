@@ -4,17 +4,11 @@
 //! same allowance whatever its own clock says. A key expires once its
 //! user's whole burst is back.
 
-use std::sync::Mutex;
-use std::time::Duration;
-
 use async_trait::async_trait;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, RedisError};
+use redis::RedisError;
 
 use super::{retry_after_secs, FloodGate, SendRate};
-
-/// How long a connection attempt or a command may take.
-const TIMEOUT: Duration = Duration::from_secs(1);
+use crate::redis_link::RedisLink;
 
 /// GCRA on Redis's clock (`TIME`): KEYS[1] the user's key, ARGV[1] the
 /// interval in milliseconds, ARGV[2] the burst. Returns 0 when the send is
@@ -36,54 +30,37 @@ redis.call('SET', KEYS[1], tostring(next), 'PX', math.ceil(next - now) + 1000)
 return 0";
 
 pub struct RedisFloodGate {
-    client: Client,
+    link: RedisLink,
     rate: SendRate,
     prefix: String,
-    /// Dropped after a failure; the next call connects again.
-    conn: Mutex<Option<MultiplexedConnection>>,
 }
 
 impl RedisFloodGate {
     /// A gate on the Redis at `url`, its keys under `prefix` (`confab:`).
     pub fn new(url: &str, prefix: &str, rate: SendRate) -> Result<Self, RedisError> {
         Ok(Self {
-            client: Client::open(url)?,
+            link: RedisLink::open(url)?,
             rate,
             prefix: prefix.to_owned(),
-            conn: Mutex::new(None),
         })
     }
 
-    async fn conn(&self) -> Result<MultiplexedConnection, RedisError> {
-        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(conn) = cached {
-            return Ok(conn);
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(TIMEOUT)
-            .set_response_timeout(TIMEOUT);
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
-        Ok(conn)
-    }
-
     async fn wait_ms(&self, user_id: &str) -> Result<f64, RedisError> {
-        let mut conn = self.conn().await?;
-        let result = redis::cmd("EVAL")
-            .arg(TAKE)
-            .arg(1)
-            .arg(format!("{}flood:{user_id}", self.prefix))
-            .arg(self.rate.interval_ms())
-            .arg(self.rate.burst())
-            .query_async::<i64>(&mut conn)
-            .await;
-        if result.is_err() {
-            *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
-        result.map(|ms| ms as f64)
+        let key = format!("{}flood:{user_id}", self.prefix);
+        let ms = self
+            .link
+            .run(async |conn| {
+                redis::cmd("EVAL")
+                    .arg(TAKE)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(self.rate.interval_ms())
+                    .arg(self.rate.burst())
+                    .query_async::<i64>(conn)
+                    .await
+            })
+            .await?;
+        Ok(ms as f64)
     }
 }
 

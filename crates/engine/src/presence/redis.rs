@@ -19,13 +19,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, FromRedisValue, RedisError, Value};
+use redis::{FromRedisValue, RedisError, Value};
 
 use super::{OnlineUser, Presence, PresenceError, Snapshot, NODE_TTL};
 use crate::bus::NodeId;
-
-/// How long a connection attempt or a command may take.
-const TIMEOUT: Duration = Duration::from_secs(1);
+use crate::redis_link::RedisLink;
 
 /// Removes a dead node's record, unless its heartbeat came back since we
 /// looked (atomic, so a node that revives is never removed).
@@ -63,14 +61,12 @@ struct Mine {
 }
 
 pub struct RedisPresence {
-    client: Client,
+    link: RedisLink,
     node: NodeId,
     options: RedisPresenceOptions,
     hash: String,
     alive: String,
     nodes: String,
-    /// Dropped after a failure; the next call connects again.
-    conn: Mutex<Option<MultiplexedConnection>>,
     mine: Mutex<Mine>,
     /// Redis may not hold all of `mine`: rewrite it at the next heartbeat.
     dirty: AtomicBool,
@@ -93,16 +89,16 @@ impl RedisPresence {
         node: NodeId,
         options: RedisPresenceOptions,
     ) -> Result<Self, PresenceError> {
-        let client = Client::open(url).map_err(|e| PresenceError(format!("bad Redis URL: {e}")))?;
+        let link =
+            RedisLink::open(url).map_err(|e| PresenceError(format!("bad Redis URL: {e}")))?;
         let p = &options.prefix;
         let presence = Self {
             hash: format!("{p}presence:{node}"),
             alive: format!("{p}alive:{node}"),
             nodes: format!("{p}nodes"),
-            client,
+            link,
             node,
             options,
-            conn: Mutex::new(None),
             mine: Mutex::new(Mine::default()),
             dirty: AtomicBool::new(false),
             rewrites: AtomicU64::new(0),
@@ -121,35 +117,12 @@ impl RedisPresence {
         self.mine.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn conn(&self) -> Result<MultiplexedConnection, PresenceError> {
-        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(conn) = cached {
-            return Ok(conn);
-        }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(TIMEOUT)
-            .set_response_timeout(TIMEOUT);
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(unavailable)?;
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
-        Ok(conn)
-    }
-
-    /// Runs `op` on the connection; a failure drops the connection (the
-    /// next call reconnects) and marks the record for a rewrite.
     async fn run<T: FromRedisValue>(
         &self,
         op: impl AsyncFnOnce(&mut MultiplexedConnection) -> redis::RedisResult<T>,
     ) -> Result<T, PresenceError> {
-        let result = match self.conn().await {
-            Ok(mut conn) => op(&mut conn).await.map_err(unavailable),
-            Err(e) => Err(e),
-        };
+        let result = self.link.run(op).await.map_err(unavailable);
         if result.is_err() {
-            *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
             self.dirty.store(true, Ordering::SeqCst);
         }
         result

@@ -2,7 +2,7 @@
 //! (`forbidden`) over every transport and nothing is stored; a block goes
 //! one way; bad names, oneself and unknown users get clear errors.
 
-use confab_shared::{BlockList, ErrorCode, Message, ServerMsg};
+use confab_shared::{BlockList, ErrorCode, Message};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -26,15 +26,7 @@ async fn blocked(app: &TestApp, who: &Session) -> Vec<String> {
 
 /// Sends a frame; the error code answering it, or `None` for an ack.
 async fn refused(ws: &mut Ws, frame: Value) -> Option<ErrorCode> {
-    ws.send_json(frame).await;
-    match ws
-        .recv_until(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
-        .await
-    {
-        ServerMsg::Ack { .. } => None,
-        ServerMsg::Error { code, .. } => Some(code),
-        other => panic!("{other:?}"),
-    }
+    ws.ask(frame).await.err().map(|r| r.code)
 }
 
 async fn dm_texts(app: &TestApp, who: &Session) -> Vec<String> {

@@ -14,15 +14,7 @@ use confab_testkit::*;
 /// Sends an `edit` or `delete` frame and returns what answers it: the
 /// `ack`'s entry, or the error code.
 async fn change(ws: &mut Ws, frame: Value) -> Result<Message, ErrorCode> {
-    ws.send_json(frame).await;
-    match ws
-        .recv_until(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
-        .await
-    {
-        ServerMsg::Ack { message, .. } => Ok(message),
-        ServerMsg::Error { code, .. } => Err(code),
-        other => panic!("{other:?}"),
-    }
+    ws.ask(frame).await.map_err(|r| r.code)
 }
 
 /// The next `message` frame's entry.

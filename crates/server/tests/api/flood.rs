@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use confab_shared::{ErrorCode, Message, ServerMsg};
+use confab_shared::{ErrorCode, Message};
 use serde_json::{json, Value};
 
 use confab_testkit::*;
@@ -13,28 +13,15 @@ use confab_testkit::*;
 /// What answers a `send` with `client_id`: the seq stored, or the error
 /// code with its `retry_after`.
 async fn send(ws: &mut Ws, text: &str, client_id: &str) -> Result<u64, (ErrorCode, Option<u64>)> {
-    ws.send_json(json!({"type":"send","room":"lobby","text":text,"client_id":client_id}))
-        .await;
-    match ws
-        .recv_until(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
-        .await
-    {
-        ServerMsg::Ack { message, .. } => Ok(message.seq),
-        ServerMsg::Error {
-            code,
-            client_id: answered,
-            retry_after,
-            ..
-        } => {
-            assert_eq!(
-                answered.as_deref(),
-                Some(client_id),
-                "the error names the send"
-            );
-            Err((code, retry_after))
-        }
-        other => panic!("{other:?}"),
-    }
+    let frame = json!({"type":"send","room":"lobby","text":text,"client_id":client_id});
+    ws.ask(frame).await.map(|m| m.seq).map_err(|refused| {
+        assert_eq!(
+            refused.client_id.as_deref(),
+            Some(client_id),
+            "the error names the send"
+        );
+        (refused.code, refused.retry_after)
+    })
 }
 
 async fn lobby_texts(app: &TestApp, who: &Session) -> Vec<String> {
@@ -88,18 +75,11 @@ async fn one_allowance_per_user_over_every_connection_then_sending_resumes() {
     assert_eq!(body["code"], "rate_limited");
     assert!(header.is_some(), "429 carries Retry-After");
     // An edit counts too.
-    laptop
-        .send_json(json!({"type":"edit","room":"lobby","seq":1,"text":"x","client_id":"e1"}))
-        .await;
-    assert!(matches!(
-        laptop
-            .recv_until(|m| matches!(m, ServerMsg::Ack { .. } | ServerMsg::Error { .. }))
-            .await,
-        ServerMsg::Error {
-            code: ErrorCode::RateLimited,
-            ..
-        }
-    ));
+    let edit = json!({"type":"edit","room":"lobby","seq":1,"text":"x","client_id":"e1"});
+    assert_eq!(
+        laptop.ask(edit).await.map_err(|r| r.code).err(),
+        Some(ErrorCode::RateLimited)
+    );
 
     // Nothing refused was stored; bob has his own allowance.
     let mut b = app.connect(&bob).await;
