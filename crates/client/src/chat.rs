@@ -262,6 +262,7 @@ impl Chat {
                 } => {
                     let locale = self.locale.get_untracked();
                     let title = words::notice_title(locale, kind, from.as_ref(), room.as_ref());
+                    let body = words::toast_body(locale, &body);
                     let chat = *self;
                     let open = room.map(|room| Box::new(move || chat.select(room.clone())) as _);
                     dom::notify(&title, &body, open);

@@ -6,11 +6,11 @@
 //! of their arguments, so they are tested on the host in both languages.
 
 use confab_shared::text::TextError;
-use confab_shared::{ErrorCode, NameError, RoomId, UserName};
+use confab_shared::{ErrorCode, NameError, RoomId, SystemNotice, UserName};
 
 use crate::api::Failure;
 use crate::i18n::{td_string, Locale};
-use crate::state::{Problem, ToastKind};
+use crate::state::{Problem, ToastBody, ToastKind};
 use crate::timefmt::{self, Ago, DayName};
 use crate::upload::UploadError;
 
@@ -95,6 +95,17 @@ pub fn upload_error(locale: Locale, error: &UploadError) -> String {
         UploadError::ServerSaid(detail) => td_string!(locale, server_said, detail),
         UploadError::Status(status) => td_string!(locale, upload_failed, status),
         UploadError::Browser(detail) => detail.clone(),
+    }
+}
+
+/// What a toast (or a desktop notification) says.
+pub fn toast_body(locale: Locale, body: &ToastBody) -> String {
+    match body {
+        ToastBody::Text(text) => text.clone(),
+        ToastBody::Problem(p) => problem(locale, p),
+        ToastBody::Notice(SystemNotice::ServerRestarting) => {
+            td_string!(locale, server_restarting).to_owned()
+        }
     }
 }
 
@@ -348,6 +359,18 @@ mod tests {
             text_error(Locale::ko, &TextError::Empty),
             "메시지가 비어 있습니다"
         );
+    }
+
+    #[test]
+    fn system_notices_are_worded_for_the_reader() {
+        let notice = ToastBody::Notice(SystemNotice::ServerRestarting);
+        assert_eq!(
+            toast_body(Locale::ko, &notice),
+            "서버가 다시 시작됩니다. 곧 다시 연결됩니다."
+        );
+        assert!(toast_body(Locale::en, &notice).starts_with("The server is restarting"));
+        let text = ToastBody::Text("as sent".into());
+        assert_eq!(toast_body(Locale::ko, &text), "as sent");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub use model::{
     Timestamp, User,
 };
 pub use names::{NameError, RoomId, RoomName, UserName};
-pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg, ServerMsgKind};
+pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg, ServerMsgKind, SystemNotice};
 /// `iter()` over the field-less kinds and error codes.
 pub use strum::IntoEnumIterator;
 pub use text::{ClientId, HistoryLimit, MessageText};

@@ -26,6 +26,16 @@ pub enum NotificationKind {
     System,
 }
 
+/// What a `system` notification is about, so that a client can word it in
+/// its reader's language instead of showing the server's English `text`.
+/// A client that does not know a notice shows `text`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemNotice {
+    /// The server is shutting down; the client will reconnect.
+    ServerRestarting,
+}
+
 /// One server frame, tagged by `type`.
 ///
 /// `ServerMsgKind` (derived by strum) is the same enum without fields, so
@@ -100,6 +110,9 @@ pub enum ServerMsg {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message_id: Option<String>,
+        /// For a `system` notification: which notice it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<SystemNotice>,
     },
     /// The last frame could not be done.
     Error {

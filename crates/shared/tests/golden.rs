@@ -280,6 +280,7 @@ fn server_frames() {
             from: Some(name("alice")),
             text: "hi @bob".into(),
             message_id: Some("m1".into()),
+            notice: None,
         },
         r#"{"type":"notification","kind":"mention","room":"lobby","from":"alice","text":"hi @bob","message_id":"m1"}"#,
     );
@@ -290,8 +291,9 @@ fn server_frames() {
             from: None,
             text: "server restarting".into(),
             message_id: None,
+            notice: Some(SystemNotice::ServerRestarting),
         },
-        r#"{"type":"notification","kind":"system","room":null,"from":null,"text":"server restarting"}"#,
+        r#"{"type":"notification","kind":"system","room":null,"from":null,"text":"server restarting","notice":"server_restarting"}"#,
     );
     assert_eq!(
         serde_json::to_value(NotificationKind::Dm).unwrap(),

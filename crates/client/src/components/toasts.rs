@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::chat::Chat;
 use crate::i18n::{t_string, use_i18n};
-use crate::state::{ToastBody, ToastKind};
+use crate::state::ToastKind;
 use crate::words;
 
 /// The stack of toasts in a corner. A toast about a room opens it when
@@ -31,10 +31,7 @@ pub fn Toasts() -> impl IntoView {
                         words::notice_title(i18n.get_locale(), kind, from.as_ref(), room.as_ref())
                     };
                     let body = toast.body.clone();
-                    let text = move || match &body {
-                        ToastBody::Text(text) => text.clone(),
-                        ToastBody::Problem(problem) => words::problem(i18n.get_locale(), problem),
-                    };
+                    let text = move || words::toast_body(i18n.get_locale(), &body);
                     let room = toast.room.clone();
                     let body = match room {
                         Some(room) => view! {

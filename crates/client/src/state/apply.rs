@@ -78,6 +78,7 @@ impl ChatState {
                 from,
                 text,
                 message_id: _,
+                notice,
             } => {
                 // The room on screen needs no toast; a blocked user gets none.
                 let shown = room.as_ref().is_some_and(|r| self.is_reading(r))
@@ -88,15 +89,21 @@ impl ChatState {
                         NotificationKind::Mention => ToastKind::Mention,
                         NotificationKind::System => ToastKind::System,
                     };
+                    // A notice the client knows is worded in the reader's
+                    // language; anything else shows the server's text.
+                    let body = match notice {
+                        Some(notice) => ToastBody::Notice(notice),
+                        None => ToastBody::Text(text),
+                    };
                     if !self.visible {
                         out.push(Command::Notify {
                             kind,
                             from: from.clone(),
-                            body: text.clone(),
+                            body: body.clone(),
                             room: room.clone(),
                         });
                     }
-                    self.toast(kind, room, from, ToastBody::Text(text), now_ms);
+                    self.toast(kind, room, from, body, now_ms);
                 }
             }
             ServerMsg::Error {

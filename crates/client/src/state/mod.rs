@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use confab_shared::{
     ClientId, ClientMsg, EntryKind, ErrorCode, HistoryLimit, Member, Message, MessageText,
-    NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User, UserName,
+    NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, SystemNotice, User, UserName,
 };
 
 /// How long a `typing` frame keeps a user in the "is typing" line.
@@ -94,6 +94,8 @@ pub enum ToastBody {
     Text(String),
     /// A failure, worded in the reader's language.
     Problem(Problem),
+    /// A system notice, worded in the reader's language.
+    Notice(SystemNotice),
 }
 
 /// A message unconfirmed for this long is shown as not sent.
@@ -194,7 +196,7 @@ pub enum Command {
         /// and `room` in the reader's language.
         kind: ToastKind,
         from: Option<UserName>,
-        body: String,
+        body: ToastBody,
         /// The room or conversation a click on it opens.
         room: Option<RoomId>,
     },

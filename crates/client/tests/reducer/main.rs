@@ -1,12 +1,12 @@
 //! The chat reducer, frame by frame, on the host.
 
 use confab_client::state::{
-    Action, ChatState, Command, ConnStatus, Problem, SendStatus, ToastKind, PENDING_TIMEOUT_MS,
-    TOAST_TTL_MS, TYPING_TTL_MS,
+    Action, ChatState, Command, ConnStatus, Problem, SendStatus, ToastBody, ToastKind,
+    PENDING_TIMEOUT_MS, TOAST_TTL_MS, TYPING_TTL_MS,
 };
 use confab_shared::{
     ClientId, ClientMsg, Color, ErrorCode, Member, Message, MessageText, NotificationKind,
-    PresenceEvent, RoomId, RoomSummary, ServerMsg, Timestamp, User, UserName,
+    PresenceEvent, RoomId, RoomSummary, ServerMsg, SystemNotice, Timestamp, User, UserName,
 };
 
 const T0: i64 = 1_795_390_200_000;

@@ -91,6 +91,7 @@ fn notifications_become_toasts_and_browser_notifications_when_hidden() {
         from: Some(name("bob")),
         text: "@alice look".into(),
         message_id: None,
+        notice: None,
     };
     // About the room being read: nothing to show.
     assert!(s.apply(note(Some("lobby")), T0).is_empty());
@@ -102,7 +103,9 @@ fn notifications_become_toasts_and_browser_notifications_when_hidden() {
 
     s.act(Action::Visible(false), T0);
     let out = s.apply(note(Some("lobby")), T0);
-    assert!(matches!(out.as_slice(), [Command::Notify { body, .. }] if body == "@alice look"));
+    assert!(
+        matches!(out.as_slice(), [Command::Notify { body: ToastBody::Text(body), .. }] if body == "@alice look")
+    );
     assert_eq!(s.toasts.len(), 2);
 
     let system = ServerMsg::Notification {
@@ -111,6 +114,7 @@ fn notifications_become_toasts_and_browser_notifications_when_hidden() {
         from: None,
         text: "restart soon".into(),
         message_id: None,
+        notice: Some(SystemNotice::ServerRestarting),
     };
     s.apply(system, T0 + 1000);
     let first = s.toasts[0].id;
@@ -120,6 +124,11 @@ fn notifications_become_toasts_and_browser_notifications_when_hidden() {
     s.act(Action::Tick, T0 + TOAST_TTL_MS);
     assert_eq!(s.toasts.len(), 1);
     assert_eq!(s.toasts[0].kind, ToastKind::System);
+    // A notice the client knows is kept as data, worded when shown.
+    assert_eq!(
+        s.toasts[0].body,
+        ToastBody::Notice(SystemNotice::ServerRestarting)
+    );
 }
 
 #[test]
@@ -208,6 +217,7 @@ fn a_blocked_users_messages_are_not_unread_notified_or_typing() {
         from: Some(name("bob")),
         text: "@alice look".into(),
         message_id: None,
+        notice: None,
     };
     assert!(s.apply(note, T0).is_empty());
     assert!(s.toasts.is_empty());

@@ -303,6 +303,7 @@ impl Hub {
                 from: Some(message.from.clone()),
                 text: text.clone(),
                 message_id: Some(message.id.clone()),
+                notice: None,
             });
             self.push_to_user(&user_id, &frame);
         }

@@ -387,6 +387,7 @@ impl Hub {
             from: None,
             text: "The server is restarting; you will be reconnected.".into(),
             message_id: None,
+            notice: Some(confab_shared::SystemNotice::ServerRestarting),
         });
         for conn in self.conns.values() {
             let _ = conn.outbox.push(notice.clone());

@@ -44,6 +44,7 @@ async fn a_dm_reaches_both_users_connections_with_a_notification() {
                 from,
                 text,
                 message_id,
+                ..
             } => {
                 assert_eq!(kind, NotificationKind::Dm);
                 assert_eq!(room.map(|r| r.to_string()), Some("dm:alice:bob".into()));

@@ -155,6 +155,7 @@ async fn a_restart_keeps_history_memberships_and_read_cursors_and_seq_continues(
             notice,
             ServerMsg::Notification {
                 kind: NotificationKind::System,
+                notice: Some(confab_shared::SystemNotice::ServerRestarting),
                 ..
             }
         ));
