@@ -11,6 +11,8 @@
 //!   then publishes them on the broker and answers (`ack` after durability).
 //! - [`chat`]: what a user can do (join, leave, post, type), run by the
 //!   session that asked; the same path for sockets, SSE users and bots.
+//!   [`send_guards`]: the per-user flood allowance and blocks a send
+//!   passes first.
 //! - [`background`]: the hub's waiting done for it: log reads for holes and
 //!   catch-ups, the periodic position check, the presence keeper.
 //! - The engine (crate `confab_engine`): `Store` (SQLite, PostgreSQL),
@@ -56,6 +58,7 @@ pub mod peer;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
+pub mod send_guards;
 pub mod socket;
 pub mod startup;
 pub mod state;
