@@ -87,6 +87,9 @@ pub struct Chat {
     /// The reader's language, for what is worded outside the components
     /// (desktop notifications).
     pub(crate) locale: Signal<Locale>,
+    /// The seq of the user's message the composer asked to edit (Up in an
+    /// empty box); that message opens its editor and clears it.
+    pub edit_request: RwSignal<Option<u64>>,
 }
 
 impl Chat {
@@ -176,6 +179,7 @@ impl Chat {
             online,
             total_unread,
             locale,
+            edit_request: RwSignal::new(None),
         }
     }
 

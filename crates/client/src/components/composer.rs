@@ -3,7 +3,7 @@
 use confab_shared::{MessageText, RoomId, UserName};
 use leptos::prelude::*;
 
-use crate::chat::Chat;
+use crate::chat::{Chat, Entry};
 use crate::components::mention_list::{option_id, MentionList, LIST_ID};
 use crate::components::upload_button::UploadButton;
 use crate::dom;
@@ -155,6 +155,18 @@ pub fn Composer() -> impl IntoView {
         }
     });
 
+    // The seq of the user's newest message on screen that can be edited.
+    let last_own_message = move || {
+        let me = chat
+            .me
+            .with_untracked(|m| m.as_ref().map(|u| u.name.key()))?;
+        chat.messages.with_untracked(|entries| {
+            entries.iter().rev().find_map(|e| match e {
+                Entry::Stored(m) if !m.deleted && m.from.key() == me => Some(m.seq),
+                _ => None,
+            })
+        })
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let ime = dom::is_ime_key(&ev) || composing.get_untracked();
         let choices = offered.with_untracked(Vec::len);
@@ -179,6 +191,14 @@ pub fn Composer() -> impl IntoView {
         if ev.key() == "Enter" && !ev.shift_key() && !ime {
             ev.prevent_default();
             send();
+        }
+        // Up in an empty box edits one's last message, as in Slack; never
+        // during a composition (the IME may use the arrows).
+        if ev.key() == "ArrowUp" && !ime && text.with_untracked(String::is_empty) {
+            if let Some(seq) = last_own_message() {
+                ev.prevent_default();
+                chat.edit_request.set(Some(seq));
+            }
         }
     };
     let on_input = move |ev: leptos::ev::Event| {

@@ -126,6 +126,15 @@ pub fn MessageItem(
         .clone()
         .filter(|_| own && !deleted)
         .map(|(room, seq, ..)| (room, seq));
+    // Up in the empty composer asks for this one.
+    if let Some(seq) = changeable.as_ref().map(|(_, seq)| *seq) {
+        Effect::new(move |_| {
+            if chat.edit_request.get() == Some(seq) {
+                chat.edit_request.set(None);
+                editing.set(true);
+            }
+        });
+    }
     let body = match (deleted, changeable.clone()) {
         (true, _) => view! { <p class="text deleted">{t!(i18n, deleted)}</p> }.into_any(),
         (false, Some((room, seq))) => {
