@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_server::{Application, Settings};
-use confab_shared::ServerMsg;
+use confab_shared::{Message, ServerMsg};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -167,6 +167,23 @@ impl TestApp {
             .send()
             .await
             .expect("GET")
+    }
+
+    /// The newest page of `room`'s log as `session` reads it over REST
+    /// (`GET /api/rooms/{room}/messages`), oldest first.
+    pub async fn history(&self, room: &str, session: &Session) -> Vec<Message> {
+        let res = self
+            .get(&format!("/api/rooms/{room}/messages"), session)
+            .await;
+        assert_eq!(res.status(), 200, "history of {room}");
+        let page: Value = res.json().await.expect("history page");
+        serde_json::from_value(page["messages"].clone()).expect("messages")
+    }
+
+    /// The texts of [`TestApp::history`].
+    pub async fn texts(&self, room: &str, session: &Session) -> Vec<String> {
+        let page = self.history(room, session).await;
+        page.into_iter().map(|m| m.text).collect()
     }
 
     pub async fn post(&self, path: &str, session: &Session, body: Value) -> reqwest::Response {

@@ -2,7 +2,7 @@
 //! (`forbidden`) over every transport and nothing is stored; a block goes
 //! one way; bad names, oneself and unknown users get clear errors.
 
-use confab_shared::{BlockList, ErrorCode, Message};
+use confab_shared::{BlockList, ErrorCode};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -27,15 +27,6 @@ async fn blocked(app: &TestApp, who: &Session) -> Vec<String> {
 /// Sends a frame; the error code answering it, or `None` for an ack.
 async fn refused(ws: &mut Ws, frame: Value) -> Option<ErrorCode> {
     ws.ask(frame).await.err().map(|r| r.code)
-}
-
-async fn dm_texts(app: &TestApp, who: &Session) -> Vec<String> {
-    let res = app.get("/api/rooms/dm:alice:bob/messages", who).await;
-    assert_eq!(res.status(), 200);
-    let page: Value = res.json().await.expect("page");
-    let messages: Vec<Message> =
-        serde_json::from_value(page["messages"].clone()).expect("messages");
-    messages.into_iter().map(|m| m.text).collect()
 }
 
 #[tokio::test]
@@ -84,7 +75,7 @@ async fn a_blocked_users_direct_messages_are_refused_everywhere_and_nothing_is_s
         json!({"type":"edit","room":"dm:alice:bob","seq":1,"text":"edited","client_id":"e1"});
     assert_eq!(refused(&mut a, edit).await, Some(ErrorCode::Forbidden));
     assert_eq!(
-        dm_texts(&app, &bob).await,
+        app.texts("dm:alice:bob", &bob).await,
         ["hi bob"],
         "nothing refused was stored"
     );
@@ -130,7 +121,10 @@ async fn a_blocked_users_direct_messages_are_refused_everywhere_and_nothing_is_s
         .await,
         None
     );
-    assert_eq!(dm_texts(&app, &bob).await, ["hi bob", "bye", "friends?"]);
+    assert_eq!(
+        app.texts("dm:alice:bob", &bob).await,
+        ["hi bob", "bye", "friends?"]
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! keep working.
 
 use confab_shared::{ErrorBody, ErrorCode, PublicRoom, RoomList};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use confab_testkit::*;
 
@@ -30,21 +30,6 @@ async fn expect_forbidden(res: reqwest::Response, what: &str) {
     assert_eq!(res.status(), 403, "{what}");
     let body: ErrorBody = res.json().await.unwrap();
     assert_eq!(body.code, ErrorCode::Forbidden, "{what}");
-}
-
-async fn lobby_texts(app: &TestApp, session: &Session) -> Vec<String> {
-    let page: Value = app
-        .get("/api/rooms/lobby/messages", session)
-        .await
-        .json()
-        .await
-        .unwrap();
-    page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -113,7 +98,7 @@ async fn cookie_requests_from_foreign_pages_are_refused_and_change_nothing() {
         expect_forbidden(logout.send().await.unwrap(), &what).await;
     }
     // Nothing was stored, no room created, the session is still there.
-    assert_eq!(lobby_texts(&app, &alice).await, Vec::<String>::new());
+    assert_eq!(app.texts("lobby", &alice).await, Vec::<String>::new());
     let rooms: Vec<PublicRoom> = http()
         .get(app.url("/api/rooms"))
         .send()
@@ -144,7 +129,7 @@ async fn cookie_requests_from_foreign_pages_are_refused_and_change_nothing() {
         &[("origin", "http://evil.example")],
     );
     assert_eq!(read.send().await.unwrap().status(), 200);
-    assert_eq!(lobby_texts(&app, &alice).await, ["own", "listed", "same"]);
+    assert_eq!(app.texts("lobby", &alice).await, ["own", "listed", "same"]);
 }
 
 #[tokio::test]
@@ -165,7 +150,7 @@ async fn bearer_requests_need_no_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    assert_eq!(lobby_texts(&app, &bot).await, ["beep", "boop"]);
+    assert_eq!(app.texts("lobby", &bot).await, ["beep", "boop"]);
 }
 
 #[tokio::test]

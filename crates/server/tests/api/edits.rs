@@ -41,13 +41,6 @@ async fn send(
     req.send().await.expect("request")
 }
 
-async fn history(app: &TestApp, who: &Session, room: &str) -> Vec<Message> {
-    let res = app.get(&format!("/api/rooms/{room}/messages"), who).await;
-    assert_eq!(res.status(), 200);
-    let page: Value = res.json().await.expect("page");
-    serde_json::from_value(page["messages"].clone()).expect("messages")
-}
-
 #[tokio::test]
 async fn an_author_edits_and_deletes_and_every_member_sees_it_in_log_order() {
     let app = spawn_app().await;
@@ -76,7 +69,7 @@ async fn an_author_edits_and_deletes_and_every_member_sees_it_in_log_order() {
     );
 
     // The message itself now shows its latest text, marked as edited.
-    let page = history(&app, &bob, "lobby").await;
+    let page = app.history("lobby", &bob).await;
     let original = page.iter().find(|m| m.seq == seq).expect("the message");
     assert_eq!(original.text, "hello world");
     assert_eq!(original.kind, EntryKind::Message);
@@ -140,7 +133,7 @@ async fn an_author_edits_and_deletes_and_every_member_sees_it_in_log_order() {
         !json.contains("helo") && !json.contains("hello"),
         "old text survived: {json}"
     );
-    let page = serde_json::to_string(&history(&app, &bob, "lobby").await).expect("json");
+    let page = serde_json::to_string(&app.history("lobby", &bob).await).expect("json");
     assert!(!page.contains("hello"), "{page}");
 }
 
@@ -247,7 +240,7 @@ async fn only_the_author_changes_a_message_and_a_refusal_changes_nothing() {
 
     // Every refusal left the log alone: only the one edit, carol's message
     // and the one deletion took seqs, and they are gap-free.
-    let page = history(&app, &bob, "lobby").await;
+    let page = app.history("lobby", &bob).await;
     let seqs: Vec<u64> = page.iter().map(|m| m.seq).filter(|s| *s >= seq).collect();
     assert_eq!(seqs, (seq..=latest_before + 3).collect::<Vec<_>>());
     let mine = page.iter().find(|m| m.seq == seq).expect("the message");
@@ -373,7 +366,7 @@ async fn deleting_a_message_takes_its_image_away_at_once() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let page = history(&app, &bob, "lobby").await;
+    let page = app.history("lobby", &bob).await;
     let gone = page
         .iter()
         .find(|m| m.seq == posted.seq)

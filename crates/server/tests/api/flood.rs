@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use confab_shared::{ErrorCode, Message};
+use confab_shared::ErrorCode;
 use serde_json::{json, Value};
 
 use confab_testkit::*;
@@ -22,15 +22,6 @@ async fn send(ws: &mut Ws, text: &str, client_id: &str) -> Result<u64, (ErrorCod
         );
         (refused.code, refused.retry_after)
     })
-}
-
-async fn lobby_texts(app: &TestApp, who: &Session) -> Vec<String> {
-    let res = app.get("/api/rooms/lobby/messages", who).await;
-    assert_eq!(res.status(), 200);
-    let page: Value = res.json().await.expect("page");
-    let messages: Vec<Message> =
-        serde_json::from_value(page["messages"].clone()).expect("messages");
-    messages.into_iter().map(|m| m.text).collect()
 }
 
 #[tokio::test]
@@ -84,13 +75,13 @@ async fn one_allowance_per_user_over_every_connection_then_sending_resumes() {
     // Nothing refused was stored; bob has his own allowance.
     let mut b = app.connect(&bob).await;
     assert!(send(&mut b, "bob speaks", "b1").await.is_ok());
-    let texts = lobby_texts(&app, &bob).await;
+    let texts = app.texts("lobby", &bob).await;
     assert_eq!(texts, ["one", "two", "three", "bob speaks"]);
 
     // After the wait it was told, alice sends again, on either connection.
     tokio::time::sleep(Duration::from_secs(wait)).await;
     assert!(send(&mut phone, "four, again", "a4").await.is_ok());
-    assert_eq!(lobby_texts(&app, &bob).await.len(), 5);
+    assert_eq!(app.texts("lobby", &bob).await.len(), 5);
 }
 
 #[tokio::test]
