@@ -62,6 +62,7 @@ contract!(
     only_messages_count_as_unread,
     a_deleted_messages_upload_is_hidden_and_orphaned_at_once,
     blocks_go_one_way_and_list_by_name,
+    moderation_is_decided_at_commit_and_logged,
 );
 
 #[path = "contract_support/accounts.rs"]
@@ -76,6 +77,8 @@ mod cluster;
 mod edits;
 #[path = "contract_support/limits.rs"]
 mod limits;
+#[path = "contract_support/moderation.rs"]
+mod moderation;
 #[path = "contract_support/reads.rs"]
 mod reads;
 #[path = "contract_support/uploads.rs"]
@@ -85,6 +88,7 @@ use accounts::*;
 use blocks::*;
 use edits::*;
 use limits::*;
+use moderation::*;
 use reads::*;
 use uploads::*;
 

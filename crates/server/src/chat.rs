@@ -8,6 +8,7 @@ use std::sync::Arc;
 use confab_engine::bus::{Broker, BusBody, BusEvent};
 use confab_engine::flood::FloodGate;
 use confab_engine::store::{NewMessage, Outcome, Refusal, Store, Write};
+use confab_shared::moderation::{RoomPassword, RoomRole};
 use confab_shared::{
     Attachment, ClientId, EntryKind, Member, MessageText, RoomId, ServerMsg, Timestamp, User,
     UserName, DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
@@ -79,6 +80,8 @@ pub struct Chat {
     pub max_rooms_per_user: u32,
     /// Each user's send allowance, over all their connections and nodes.
     pub flood: Arc<dyn FloodGate>,
+    /// Server admins (`--admin`): they moderate every room.
+    pub admins: crate::moderation::Admins,
 }
 
 impl Chat {
@@ -87,10 +90,23 @@ impl Chat {
     /// room (a new session joining `lobby`). The room's members still see
     /// the user arrive: the committed membership is published like any.
     pub async fn enter(&self, user: &User, room: RoomId) -> Result<(), AppError> {
+        self.enter_with(user, room, None).await
+    }
+
+    /// [`Chat::enter`] showing the hash of the room password the user
+    /// proved to know ([`Chat::proven_password`]).
+    async fn enter_with(
+        &self,
+        user: &User,
+        room: RoomId,
+        proven: Option<String>,
+    ) -> Result<(), AppError> {
         let writes = vec![Write::Join {
             room: room.clone(),
             user: user.clone(),
             max_created: self.max_rooms_per_user,
+            proven,
+            admin: self.is_admin(user),
         }];
         match self.writer.commit(writes).await? {
             Outcome::Logged(_) | Outcome::Unchanged => Ok(()),
@@ -99,6 +115,7 @@ impl Chat {
                  may: join an existing room instead",
                 self.max_rooms_per_user
             ))),
+            Outcome::Refused(refusal) => Err(crate::moderation::refused(refusal, Some(&room))),
             other => Err(AppError::Internal(format!("a join ended as {other:?}"))),
         }
     }
@@ -110,11 +127,13 @@ impl Chat {
         user: &User,
         room: RoomId,
         since: Option<u64>,
+        password: Option<RoomPassword>,
         asker: Option<&Asker>,
     ) -> Result<ServerMsg, AppError> {
         if room.is_direct() {
             self.check_direct(&room, user).await?;
         }
+        let proven = self.proven_password(&room, password).await?;
         if let Some(a) = asker {
             self.hub
                 .send(Command::Joining {
@@ -123,7 +142,7 @@ impl Chat {
                 })
                 .await?;
         }
-        let result = self.join_inner(user, &room, since, asker).await;
+        let result = self.join_inner(user, &room, since, proven, asker).await;
         if let (Err(_), Some(a)) = (&result, asker) {
             let _ = self
                 .hub
@@ -138,11 +157,12 @@ impl Chat {
         user: &User,
         room: &RoomId,
         since: Option<u64>,
+        proven: Option<String>,
         asker: Option<&Asker>,
     ) -> Result<ServerMsg, AppError> {
-        self.enter(user, room.clone()).await?;
+        self.enter_with(user, room.clone(), proven).await?;
         for _ in 0..JOIN_ATTEMPTS {
-            let joined = self.joined(room, since).await?;
+            let joined = self.joined(user, room, since).await?;
             let Some(a) = asker else {
                 return Ok(joined);
             };
@@ -181,8 +201,21 @@ impl Chat {
     }
 
     /// The `joined` frame: the page the join asked for and the members.
-    async fn joined(&self, room: &RoomId, since: Option<u64>) -> Result<ServerMsg, AppError> {
+    async fn joined(
+        &self,
+        user: &User,
+        room: &RoomId,
+        since: Option<u64>,
+    ) -> Result<ServerMsg, AppError> {
         let latest_seq = self.store.latest_seq(room).await?.unwrap_or(0);
+        let topic = match room {
+            RoomId::Public(_) => self.store.room_gate(room).await?.unwrap_or_default().topic,
+            RoomId::Direct(..) => String::new(),
+        };
+        let role = match room {
+            RoomId::Public(_) => self.role(user, room).await?,
+            RoomId::Direct(..) => RoomRole::Member,
+        };
         let page = match since {
             Some(since) => {
                 self.store
@@ -227,6 +260,8 @@ impl Chat {
             messages,
             more: page.more || cut,
             latest_seq,
+            topic,
+            role,
         })
     }
 
@@ -277,11 +312,15 @@ impl Chat {
                         room: room.clone(),
                         user: user.clone(),
                         max_created: 0,
+                        proven: None,
+                        admin: false,
                     },
                     Write::Join {
                         room: room.clone(),
                         user: peer,
                         max_created: 0,
+                        proven: None,
+                        admin: false,
                     },
                 ];
                 (room, joins)
@@ -322,6 +361,13 @@ impl Chat {
             self.check_not_blocked(user, &room).await?;
         }
         self.take_send(user).await?;
+        // A moderator's deletion may take anyone's message: it goes as a
+        // moderation, checked against the role at commit time.
+        if matches!(change, Change::Delete) && self.role(user, &room).await?.moderates() {
+            return self
+                .moderator_delete(user, room, seq, client_id, asker)
+                .await;
+        }
         let (kind, text) = match change {
             Change::Edit(text) => (EntryKind::Edit, text.into()),
             Change::Delete => (EntryKind::Delete, String::new()),
@@ -342,7 +388,7 @@ impl Chat {
 
     /// Hands a post's writes to the writer: a socket gets its answer in its
     /// outbox, anyone else waits for the stored entry.
-    async fn commit_post(
+    pub(crate) async fn commit_post(
         &self,
         room: RoomId,
         writes: Vec<Write>,

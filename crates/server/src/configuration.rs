@@ -29,6 +29,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Server admins by name: they moderate every room, `lobby` included.
+    pub admins: Vec<String>,
     /// Frames per second per connection (0 = no limit).
     pub rate_limit: u32,
     /// Burst allowance of the rate limit.
@@ -94,6 +96,7 @@ impl Default for Settings {
             redis_url: None,
             uploads_dir: None,
             allowed_origins: Vec::new(),
+            admins: Vec::new(),
             trusted_proxies: Vec::new(),
             rate_limit: 20,
             rate_burst: 40,
@@ -198,6 +201,9 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// A server admin's name: moderates every room (repeatable).
+    #[arg(long = "admin", env = "CONFAB_ADMINS", value_delimiter = ',')]
+    pub admins: Vec<String>,
     /// Proxy address whose X-Forwarded-For is trusted (repeatable).
     #[arg(
         long = "trusted-proxy",
@@ -339,6 +345,9 @@ impl Cli {
         }
         if !self.trusted_proxies.is_empty() {
             s.trusted_proxies = self.trusted_proxies;
+        }
+        if !self.admins.is_empty() {
+            s.admins = self.admins;
         }
         Ok(s)
     }

@@ -44,6 +44,12 @@ pub enum AppError {
     QuotaExceeded(String),
     #[error("{0}")]
     TooManyRooms(String),
+    /// A moderator muted the user in a room: sends are refused for
+    /// `retry_after` more seconds (`Retry-After` over HTTP).
+    #[error("{message}")]
+    Muted { message: String, retry_after: u64 },
+    #[error("{0}")]
+    RoomFull(String),
     /// The details go to the log, not to the client.
     #[error("internal error")]
     Internal(String),
@@ -79,6 +85,8 @@ impl AppError {
             Self::TooManyConnections(_) => ErrorCode::TooManyConnections,
             Self::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             Self::TooManyRooms(_) => ErrorCode::TooManyRooms,
+            Self::Muted { .. } => ErrorCode::Muted,
+            Self::RoomFull(_) => ErrorCode::RoomFull,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -112,13 +120,22 @@ impl AppError {
                 message,
                 retry_after,
             } => ServerMsg::rate_limited(message.clone(), client_id, *retry_after),
+            Self::Muted {
+                message,
+                retry_after,
+            } => ServerMsg::Error {
+                code: ErrorCode::Muted,
+                message: message.clone(),
+                client_id,
+                retry_after: Some(*retry_after),
+            },
             other => ServerMsg::error(other.code(), other.to_string(), client_id),
         }
     }
 
     pub fn response(&self, request_id: Option<&str>) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after, .. } = self {
+        if let Self::RateLimited { retry_after, .. } | Self::Muted { retry_after, .. } = self {
             res.insert_header((
                 actix_web::http::header::RETRY_AFTER,
                 retry_after.to_string(),
@@ -144,9 +161,11 @@ impl ResponseError for AppError {
             Self::BadJson(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::WrongPassword => StatusCode::UNAUTHORIZED,
             Self::NameTaken(_) => StatusCode::CONFLICT,
-            Self::Forbidden(_) | Self::NotMember(_) | Self::TooManyRooms(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::Forbidden(_)
+            | Self::NotMember(_)
+            | Self::TooManyRooms(_)
+            | Self::Muted { .. }
+            | Self::RoomFull(_) => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } | Self::TooManyConnections(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnknownUser(_) | Self::NotFound(_) => StatusCode::NOT_FOUND,

@@ -4,7 +4,7 @@
 use confab_shared::{HistoryLimit, Message, RoomId, User, MAX_PAGE_BYTES};
 
 use crate::error::AppError;
-use confab_engine::store::{Page, Store};
+use confab_engine::store::{Forbidden, Page, Store};
 
 /// Which page of a room to read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,13 +17,16 @@ pub struct HistoryQuery {
 }
 
 /// Fails unless `user` may read `room`: someone else's DM is `forbidden`,
-/// a room the user is not in is `not_member`.
+/// a room the user is not in is `not_member`, or `forbidden` when they are
+/// banned from it (asked only then: a member is never banned).
 pub async fn check_member(store: &dyn Store, user: &User, room: &RoomId) -> Result<(), AppError> {
     if !room.admits(&user.name) {
         return Err(AppError::foreign_direct(room));
     }
     if store.is_member(room, &user.id).await? {
         Ok(())
+    } else if store.is_banned(room, &user.id).await? {
+        Err(AppError::Forbidden(Forbidden::Banned.explain(room)))
     } else {
         Err(AppError::NotMember(room.clone()))
     }

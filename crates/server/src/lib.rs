@@ -50,6 +50,7 @@ pub mod image_kind;
 pub mod image_meta;
 pub mod limits;
 pub mod metrics;
+pub mod moderation;
 pub mod online;
 pub mod origin;
 pub mod outbox;

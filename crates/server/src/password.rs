@@ -31,11 +31,15 @@ async fn blocking<T: Send + 'static>(
 
 /// The PHC string of a new hash of `password`.
 pub async fn hash(password: &Password) -> Result<String, AppError> {
-    let password = password.clone();
+    hash_secret(password.as_str().to_owned()).await
+}
+
+/// The PHC string of a new hash of any secret (a room password).
+pub async fn hash_secret(secret: String) -> Result<String, AppError> {
     blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
-            .hash_password(password.as_str().as_bytes(), &salt)
+            .hash_password(secret.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
     })

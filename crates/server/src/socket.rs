@@ -265,10 +265,25 @@ impl SocketContext {
                 .await
                 .map(|()| None),
             // The hub queues `joined` itself, in order with the room's messages.
-            ClientMsg::Join { room, since } => {
+            ClientMsg::Join {
+                room,
+                since,
+                password,
+            } => {
                 let asker = self.asker();
                 self.chat
-                    .join(&self.user, room, since, Some(&asker))
+                    .join(&self.user, room, since, password, Some(&asker))
+                    .await
+                    .map(|_| None)
+            }
+            ClientMsg::Moderate {
+                room,
+                action,
+                client_id,
+            } => {
+                let asker = self.asker();
+                self.chat
+                    .moderate(&self.user, room, action, client_id, Some(&asker))
                     .await
                     .map(|_| None)
             }

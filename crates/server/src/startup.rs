@@ -47,6 +47,8 @@ pub enum StartupError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("--admin {0:?} is not a valid user name: {1}")]
+    Admin(String, String),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST:PORT/DB")]
     UnsupportedDatabase(String),
     #[error(
@@ -206,6 +208,7 @@ impl Application {
             metrics: metrics.clone(),
             max_rooms_per_user: settings.max_rooms_per_user,
             flood: flood_gate(&settings)?,
+            admins: crate::moderation::Admins::parse(&settings.admins)?,
         };
         let state = web::Data::new(AppState {
             store,

@@ -53,6 +53,13 @@ pub struct Job {
     pub reply: Reply,
 }
 
+impl Job {
+    /// A moderation job, committed in a batch of its own.
+    fn is_moderation(&self) -> bool {
+        self.writes.iter().any(|w| matches!(w, Write::Moderate(_)))
+    }
+}
+
 /// The writer has stopped (the server is shutting down).
 fn gone() -> AppError {
     AppError::Unavailable("the server is shutting down; send it again".into())
@@ -113,11 +120,26 @@ impl Writer {
     /// answered with an error, never dropped.
     async fn run(self, mut rx: mpsc::Receiver<Job>) {
         let mut jobs: Vec<Job> = Vec::new();
-        while let Some(job) = rx.recv().await {
+        // A moderation job taken while gathering a batch: committed alone,
+        // right after the batch (the stores want it in a batch of its own).
+        let mut next: Option<Job> = None;
+        loop {
+            let job = match next.take() {
+                Some(job) => job,
+                None => match rx.recv().await {
+                    Some(job) => job,
+                    None => break,
+                },
+            };
+            let alone = job.is_moderation();
             let mut writes = job.writes.len();
             jobs.push(job);
-            while writes < MAX_BATCH {
+            while writes < MAX_BATCH && !alone {
                 match rx.try_recv() {
+                    Ok(job) if job.is_moderation() => {
+                        next = Some(job);
+                        break;
+                    }
                     Ok(job) => {
                         writes += job.writes.len();
                         jobs.push(job);
@@ -137,6 +159,7 @@ impl Writer {
         for job in jobs {
             let room = match job.writes.last() {
                 Some(Write::Post(new)) => Some(new.room.clone()),
+                Some(Write::Moderate(m)) => Some(m.room.clone()),
                 _ => None,
             };
             answers.push((job.reply, job.writes.len(), room));
@@ -180,13 +203,13 @@ impl Writer {
                     break;
                 };
                 last_json = match &outcome {
-                    Outcome::Logged(entry) => {
-                        if matches!(&entry.body,
-                            LogBody::Message { message, .. } if message.kind == EntryKind::Delete)
-                        {
-                            self.uploads_freed.notify_one();
+                    Outcome::Logged(entry) => self.logged(entry, origin),
+                    Outcome::Moderated { entry, left } => {
+                        let json = self.logged(entry, origin);
+                        if let Some(left) = left {
+                            self.publish(left, None);
                         }
-                        self.publish(entry, origin)
+                        json
                     }
                     _ => None,
                 };
@@ -199,6 +222,17 @@ impl Writer {
             };
             answer(reply, settled, room.as_ref(), &self.metrics);
         }
+    }
+
+    /// Publishes a committed entry (waking the upload sweep after a
+    /// deletion); for a message, its JSON.
+    fn logged(&self, entry: &LogEntry, origin: Option<ConnId>) -> Option<String> {
+        if matches!(&entry.body,
+            LogBody::Message { message, .. } if message.kind == EntryKind::Delete)
+        {
+            self.uploads_freed.notify_one();
+        }
+        self.publish(entry, origin)
     }
 
     /// Publishes `entry`; for a message, its JSON (serialized once, for
@@ -273,11 +307,7 @@ fn answer(reply: Reply, settled: Settled, room: Option<&RoomId>, metrics: &Metri
                 (Ok(message), None) => Frame::new(&ServerMsg::Ack { client_id, message }),
                 (Err(e), _) => {
                     e.log();
-                    Frame::new(&ServerMsg::error(
-                        e.code(),
-                        e.to_string(),
-                        client_id.map(|c| c.as_str().to_owned()),
-                    ))
+                    Frame::new(&e.frame(client_id.map(|c| c.as_str().to_owned())))
                 }
             };
             // A full outbox closes the connection (1013); it resumes and
@@ -310,6 +340,15 @@ pub fn posted(outcome: Outcome, room: Option<&RoomId>) -> Result<confab_shared::
             Some(room) => Err(AppError::NotMember(room.clone())),
             None => Err(AppError::Invalid("join the room first".into())),
         },
+        Outcome::Moderated {
+            entry:
+                LogEntry {
+                    body: LogBody::Message { message, .. },
+                    ..
+                },
+            ..
+        } => Ok(message),
+        Outcome::Refused(refusal) => Err(crate::moderation::refused(refusal, room)),
         other => Err(AppError::Internal(format!("a post ended as {other:?}"))),
     }
 }

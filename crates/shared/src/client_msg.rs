@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
+use crate::moderation::{ModAction, RoomPassword};
 use crate::names::{RoomId, UserName};
 use crate::text::{ClientId, HistoryLimit, MessageText};
 
@@ -27,6 +28,9 @@ pub enum ClientMsg {
         room: RoomId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<u64>,
+        /// The room password, for a room that has one (and no invitation).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<RoomPassword>,
     },
     /// Stop being a member.
     Leave { room: RoomId },
@@ -61,6 +65,16 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<ClientId>,
     },
+    /// A moderation action in `room` (protocol version 2; the action's
+    /// fields sit beside `type`, tagged by `action`): answered by an `ack`
+    /// of the new `moderation` entry, or `forbidden` without the role.
+    Moderate {
+        room: RoomId,
+        #[serde(flatten)]
+        action: ModAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientId>,
+    },
     /// Tell the room's other members this user is typing.
     Typing { room: RoomId },
     /// The user has read `room` up to `seq`.
@@ -83,8 +97,8 @@ impl ClientMsg {
 
     /// Every `type` tag a client may send (a test checks it against
     /// `ClientMsgKind::iter()`).
-    pub const TYPES: [&'static str; 9] = [
-        "join", "leave", "send", "dm", "edit", "delete", "typing", "read", "history",
+    pub const TYPES: [&'static str; 10] = [
+        "join", "leave", "send", "dm", "edit", "delete", "moderate", "typing", "read", "history",
     ];
 
     /// The frame as JSON text.

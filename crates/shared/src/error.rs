@@ -46,6 +46,11 @@ pub enum ErrorCode {
     QuotaExceeded,
     /// The user has created as many rooms as they may; nothing was created.
     TooManyRooms,
+    /// A moderator muted the user in that room; `retry_after` says for how
+    /// many more seconds.
+    Muted,
+    /// The room has as many members as its owner allows.
+    RoomFull,
 }
 
 impl ErrorCode {
@@ -69,6 +74,8 @@ impl ErrorCode {
             Self::TooManyConnections => "too_many_connections",
             Self::QuotaExceeded => "quota_exceeded",
             Self::TooManyRooms => "too_many_rooms",
+            Self::Muted => "muted",
+            Self::RoomFull => "room_full",
         }
     }
 }

@@ -22,6 +22,8 @@
 //! - [`error`]: the error codes shared by WebSocket `error` frames and HTTP
 //!   error bodies.
 //! - [`mention`]: finds `@name` mentions in a message text.
+//! - [`moderation`]: room roles, moderation requests (`ModAction`), the
+//!   log entries they become (`RoomEvent`) and room settings.
 //!
 //! The crate depends on nothing async so that it builds for `wasm32`.
 
@@ -30,6 +32,7 @@ pub mod client_msg;
 pub mod error;
 pub mod mention;
 pub mod model;
+pub mod moderation;
 pub mod names;
 pub mod server_msg;
 pub mod text;
@@ -44,6 +47,7 @@ pub use model::{
     Attachment, Color, EntryKind, Member, Message, PublicRoom, RoomList, RoomSummary, SessionReply,
     Timestamp, User,
 };
+pub use moderation::{ModAction, RoomEvent, RoomRole, RoomSettings};
 pub use names::{NameError, RoomId, RoomName, UserName};
 pub use server_msg::{NotificationKind, PresenceEvent, ServerMsg, ServerMsgKind, SystemNotice};
 /// `iter()` over the field-less kinds and error codes.

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::moderation::RoomEvent;
 use crate::names::{NameError, RoomId, UserName};
 
 /// A point in time, written as RFC 3339 in UTC with milliseconds
@@ -135,8 +136,12 @@ pub enum EntryKind {
     /// Its author replaced the text of the message at `target`; `text` is
     /// the new text.
     Edit,
-    /// Its author took the message at `target` back; `text` is empty.
+    /// Its author (or a moderator) took the message at `target` back;
+    /// `text` is empty.
     Delete,
+    /// A moderator's action or a change of the room's settings: `event`
+    /// holds what happened, `from` who did it; `text` is empty.
+    Moderation,
 }
 
 impl EntryKind {
@@ -146,12 +151,13 @@ impl EntryKind {
             Self::Message => "message",
             Self::Edit => "edit",
             Self::Delete => "delete",
+            Self::Moderation => "moderation",
         }
     }
 
     /// The kind called `name` ([`EntryKind::as_str`]).
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Message, Self::Edit, Self::Delete]
+        [Self::Message, Self::Edit, Self::Delete, Self::Moderation]
             .into_iter()
             .find(|k| k.as_str() == name)
     }
@@ -194,6 +200,9 @@ pub struct Message {
     /// an `edit` entry, the message it edited was.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// What a `moderation` entry records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<RoomEvent>,
 }
 
 impl Message {

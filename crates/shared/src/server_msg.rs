@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::model::{Member, Message, RoomSummary, User};
+use crate::moderation::RoomRole;
 use crate::names::{RoomId, UserName};
 use crate::text::ClientId;
 
@@ -24,6 +25,8 @@ pub enum NotificationKind {
     Dm,
     Mention,
     System,
+    /// Someone invited the user to a private room (`room`, `from`).
+    Invite,
 }
 
 /// What a `system` notification is about, so that a client can word it in
@@ -64,6 +67,12 @@ pub enum ServerMsg {
         messages: Vec<Message>,
         more: bool,
         latest_seq: u64,
+        /// The room's topic (absent when none).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        topic: String,
+        /// The joining user's role (absent for a plain member).
+        #[serde(default, skip_serializing_if = "is_member")]
+        role: RoomRole,
     },
     /// Reply to `leave`.
     Left { room: RoomId },
@@ -124,6 +133,10 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after: Option<u64>,
     },
+}
+
+fn is_member(role: &RoomRole) -> bool {
+    *role == RoomRole::Member
 }
 
 fn is_zero(n: &u32) -> bool {

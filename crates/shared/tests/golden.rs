@@ -1,6 +1,7 @@
 //! Golden tests: the exact JSON of every frame variant, as PROTOCOL.md states
 //! it. A change here is a change of the public contract.
 
+use confab_shared::moderation::{RoomPassword, ShortText};
 use confab_shared::*;
 use std::collections::BTreeSet;
 
@@ -27,6 +28,7 @@ fn message() -> Message {
         target: None,
         edited: None,
         deleted: false,
+        event: None,
     }
 }
 
@@ -92,6 +94,7 @@ fn client_frames() {
         ClientMsg::Join {
             room: room("lobby"),
             since: Some(7),
+            password: None,
         },
         r#"{"type":"join","room":"lobby","since":7}"#,
     );
@@ -99,8 +102,29 @@ fn client_frames() {
         ClientMsg::Join {
             room: room("lobby"),
             since: None,
+            password: None,
         },
         r#"{"type":"join","room":"lobby"}"#,
+    );
+    seen.check(
+        ClientMsg::Join {
+            room: room("club"),
+            since: None,
+            password: Some(RoomPassword::parse("열쇠 key").unwrap()),
+        },
+        r#"{"type":"join","room":"club","password":"열쇠 key"}"#,
+    );
+    seen.check(
+        ClientMsg::Moderate {
+            room: room("club"),
+            action: ModAction::Mute {
+                user: name("bob"),
+                seconds: 600,
+                reason: ShortText::parse("도배").unwrap(),
+            },
+            client_id: None,
+        },
+        r#"{"type":"moderate","room":"club","action":"mute","user":"bob","seconds":600,"reason":"도배"}"#,
     );
     seen.check(
         ClientMsg::Leave { room: room("rust") },
@@ -195,6 +219,8 @@ fn server_frames() {
             messages: vec![message()],
             more: false,
             latest_seq: 42,
+            topic: String::new(),
+            role: RoomRole::Member,
         },
         &format!(
             r##"{{"type":"joined","room":"lobby","members":[{{"name":"bob","color":"#000000","online":true}}],"members_total":1,"messages":[{MESSAGE_JSON}],"more":false,"latest_seq":42}}"##
@@ -509,4 +535,44 @@ fn spliced_message_and_ack_frames_equal_the_serialized_ones() {
             );
         }
     }
+}
+
+/// A moderation entry: the facts, tagged by `action`, and no sentence.
+#[test]
+fn moderation_entry() {
+    let entry = Message {
+        kind: EntryKind::Moderation,
+        text: String::new(),
+        event: Some(RoomEvent::Ban {
+            user: name("bob"),
+            reason: ShortText::parse("spam").unwrap(),
+        }),
+        ..message()
+    };
+    let json = serde_json::to_string(&entry).unwrap();
+    assert_eq!(
+        json,
+        r#"{"id":"m1","room":"lobby","seq":42,"from":"alice","text":"","ts":"2026-11-22T10:00:00.000Z","attachment":null,"kind":"moderation","event":{"action":"ban","user":"bob","reason":"spam"}}"#
+    );
+    assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), entry);
+    let settings = RoomEvent::Settings {
+        private: true,
+        password: true,
+        max_members: Some(20),
+    };
+    assert_eq!(
+        serde_json::to_value(&settings).unwrap(),
+        json!({"action": "settings", "private": true, "password": true, "max_members": 20})
+    );
+}
+
+/// A room password never shows in debug output (logs).
+#[test]
+fn room_password_is_not_logged() {
+    let join = ClientMsg::Join {
+        room: room("club"),
+        since: None,
+        password: Some(RoomPassword::parse("hunter2").unwrap()),
+    };
+    assert!(!format!("{join:?}").contains("hunter2"));
 }

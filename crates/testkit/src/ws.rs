@@ -140,6 +140,7 @@ pub async fn join_room(ws: &mut LinesSocket, room: &RoomId, deadline: Instant) -
     let join = ClientMsg::Join {
         room: room.clone(),
         since: None,
+        password: None,
     };
     ws.get_mut()
         .send(WsMessage::Text(join.to_json()))
@@ -237,6 +238,7 @@ impl Ws {
         self.send(&ClientMsg::Join {
             room: room.parse().expect("room"),
             since,
+            password: None,
         })
         .await;
         self.recv_until(|m| matches!(m, ServerMsg::Joined { .. } | ServerMsg::Error { .. }))

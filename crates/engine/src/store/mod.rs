@@ -9,11 +9,16 @@
 
 mod accounts;
 mod blocks;
+mod moderation;
 pub mod postgres;
 pub mod sqlite;
 
 pub use accounts::{Credentials, Device, SessionInfo};
 pub use blocks::Blocks;
+pub use moderation::{
+    join_refusal, moderation_refusal, role_of, seconds_left, Forbidden, JoinFacts, ModOp, ModWrite,
+    Moderation, RoomGate, RoomStaff,
+};
 
 use async_trait::async_trait;
 use confab_shared::{
@@ -91,13 +96,35 @@ pub enum Write {
     /// ([`Refusal::TooManyRooms`]) and nothing is created. The count is
     /// taken inside the committing transaction, under a lock on the user,
     /// so joins on several nodes at once cannot pass it.
+    ///
+    /// The join also passes the room's gates ([`join_refusal`]): not
+    /// banned, invited or holding the password (`proven`: the hash of the
+    /// password the joiner gave, verified before the commit and compared
+    /// with the room's under its lock), within the member cap.
     Join {
         room: RoomId,
         user: User,
         max_created: u32,
+        proven: Option<String>,
+        /// The user is a server admin.
+        admin: bool,
     },
     /// End `user`'s membership of `room`.
     Leave { room: RoomId, user: User },
+    /// A moderation action, checked against the actor's role at commit
+    /// time. The writer commits it in a batch of its own.
+    Moderate(Box<ModWrite>),
+}
+
+impl Write {
+    /// The room the write is about.
+    pub fn room(&self) -> &RoomId {
+        match self {
+            Self::Post(new) => &new.room,
+            Self::Join { room, .. } | Self::Leave { room, .. } => room,
+            Self::Moderate(m) => &m.room,
+        }
+    }
 }
 
 /// What a committed change did to the room's log.
@@ -142,6 +169,17 @@ pub enum Refusal {
     NoSuchMessage,
     /// An edit or deletion of someone else's message.
     NotAuthor,
+    /// The actor lacks the role, or the user is kept out of the room.
+    Forbidden(Forbidden),
+    /// The room has as many members as its cap allows.
+    RoomFull,
+    /// The sender is muted in the room until then (ms since the epoch).
+    Muted { until_ms: i64 },
+    /// A kick, ban or mute of someone who is not a member (a ban and a mute
+    /// need no membership; a kick does).
+    TargetNotMember,
+    /// An unban of someone not banned.
+    NotBanned,
 }
 
 /// The outcome of one [`Write`] of a committed batch.
@@ -157,6 +195,12 @@ pub enum Outcome {
     },
     /// Nothing to change (already a member, or already not one).
     Unchanged,
+    /// A moderation action committed: its log entry and, when it ended a
+    /// membership (kick, ban), that change's entry right after it.
+    Moderated {
+        entry: LogEntry,
+        left: Option<LogEntry>,
+    },
     Refused(Refusal),
 }
 
@@ -235,7 +279,7 @@ pub fn duration_ms(d: std::time::Duration) -> i64 {
 }
 
 #[async_trait]
-pub trait Store: Blocks + Send + Sync + 'static {
+pub trait Store: Blocks + Moderation + Send + Sync + 'static {
     /// Cheap round trip to prove the store answers (for `/healthz`).
     async fn ping(&self) -> StoreResult<()>;
 
@@ -350,8 +394,8 @@ pub trait Store: Blocks + Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<(i64, Message)>>;
     /// Removes at most `limit` rooms that nothing keeps: no member, no
-    /// message and no setting (none exist yet; a creator alone keeps no
-    /// room), never `lobby`; returns them. The conditions are checked under
+    /// log entry (every setting, ban or mute was logged, so a room that has
+    /// one is kept; a creator alone keeps no room), never `lobby`; returns them. The conditions are checked under
     /// the rooms' write lock in the same transaction as the delete, so a
     /// membership committed at the same moment keeps its room (and a join
     /// that finds its room removed creates it again).

@@ -201,6 +201,8 @@ pub fn join(room: &RoomId, user: &User) -> Write {
 /// `max_created` rooms (0 = no limit).
 pub fn join_capped(room: &RoomId, user: &User, max_created: u32) -> Write {
     Write::Join {
+        proven: None,
+        admin: false,
         room: room.clone(),
         user: user.clone(),
         max_created,

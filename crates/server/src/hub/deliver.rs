@@ -6,7 +6,8 @@ use bytestring::ByteString;
 use confab_engine::store::{LogBody, Membership};
 use confab_shared::mention::mentions_of;
 use confab_shared::{
-    EntryKind, Message, NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, User,
+    EntryKind, Message, NotificationKind, PresenceEvent, RoomEvent, RoomId, RoomSummary, ServerMsg,
+    User,
 };
 
 use super::order::Arrival;
@@ -256,7 +257,23 @@ impl Hub {
 
     /// DM and `@mention` notifications for a message, to this node's users.
     fn notify(&mut self, message: &Message, sender_id: &str) {
-        // An edit or deletion notifies nobody: the message did, once.
+        // An invitation tells the invited user (who is no member yet).
+        if let Some(RoomEvent::Invite { user }) = &message.event {
+            if let Some(id) = self.names.get(&user.key()).cloned() {
+                let frame = Frame::new(&ServerMsg::Notification {
+                    kind: NotificationKind::Invite,
+                    room: Some(message.room.clone()),
+                    from: Some(message.from.clone()),
+                    text: String::new(),
+                    message_id: Some(message.id.clone()),
+                    notice: None,
+                });
+                self.push_to_user(&id, &frame);
+            }
+            return;
+        }
+        // An edit, deletion or moderation notifies nobody: the message
+        // did, once.
         if !message.is_message() {
             return;
         }

@@ -114,6 +114,7 @@ fn broadcast(text: &str) -> Frame {
             target: None,
             edited: None,
             deleted: false,
+            event: None,
         },
     })
 }

@@ -8,6 +8,7 @@ mod events;
 mod health;
 mod members;
 mod messages;
+mod moderation;
 mod pages;
 mod rooms;
 mod session;
@@ -44,7 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
     .route("/ws", web::get().to(ws::upgrade))
     .route("/uploads/{file}", web::get().to(uploads::serve))
     .service(
-        web::scope("/api")
+        moderation::user_routes(web::scope("/api"))
             // Cross-site requests that would act with the session cookie.
             .wrap(actix_web::middleware::from_fn(crate::origin::guard))
             .service(
@@ -92,6 +93,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
             .route("/rooms/{room}/leave", web::post().to(rooms::leave))
             .route("/rooms/{room}/read", web::post().to(rooms::read))
             .route("/rooms/{room}/members", web::get().to(members::list))
+            .route("/rooms/{room}/mute", web::post().to(moderation::mute))
+            .route("/rooms/{room}/topic", web::put().to(moderation::topic))
+            .service(
+                web::resource("/rooms/{room}/moderators/{user}")
+                    .route(web::put().to(moderation::appoint))
+                    .route(web::delete().to(moderation::dismiss)),
+            )
+            .service(
+                web::resource("/rooms/{room}/settings")
+                    .route(web::get().to(moderation::show_settings))
+                    .route(web::put().to(moderation::settings)),
+            )
             .route("/dm/{user}/messages", web::post().to(dm::post))
             .default_service(web::to(not_found)),
     );

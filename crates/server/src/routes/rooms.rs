@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use confab_shared::moderation::JoinRequest;
 use confab_shared::{ClientId, HistoryLimit, MessageText, PublicRoom, RoomId, RoomList};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
 use crate::state::AppState;
 
-fn parse_room(raw: &str) -> Result<RoomId, AppError> {
+pub(super) fn parse_room(raw: &str) -> Result<RoomId, AppError> {
     RoomId::parse(raw).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
@@ -168,14 +169,20 @@ pub async fn post(
     post_to(&state, me, Target::Room(room), &body).await
 }
 
-/// `POST /api/rooms/{room}/join`: the `joined` frame, for bots without a socket.
+/// `POST /api/rooms/{room}/join`: the `joined` frame, for bots without a
+/// socket. An optional body `{"password"}` carries the room password.
 pub async fn join(
     me: CurrentUser,
     path: web::Path<String>,
+    body: Option<web::Json<JoinRequest>>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let room = parse_room(&path)?;
-    let reply = state.chat.join(&me.user, room, None, None).await?;
+    let password = body.and_then(|b| b.into_inner().password);
+    let reply = state
+        .chat
+        .join(&me.user, room, None, password, None)
+        .await?;
     Ok(HttpResponse::Ok().json(reply))
 }
 

@@ -58,6 +58,7 @@ async fn held_then_flushed(framing: Framing, texts: &[String]) -> (Vec<String>, 
     let join = ClientMsg::Join {
         room: "lobby".parse().expect("room"),
         since: seqs.last().copied(),
+        password: None,
     };
     b.send(WsMessage::Text(join.to_json()))
         .await

@@ -26,6 +26,7 @@ async fn answers_never_wait_and_take_the_waiting_broadcasts_along() {
     b.send(&ClientMsg::Join {
         room: "lobby".parse().expect("room"),
         since: None,
+        password: None,
     })
     .await;
     let mut before_joined = Vec::new();

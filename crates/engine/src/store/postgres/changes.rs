@@ -97,46 +97,63 @@ pub(super) async fn apply(tx: &mut Tx, plan: &Plan<'_>, now: i64) -> StoreResult
         .await?;
     }
     if !gone_rooms.is_empty() {
-        // Their uploads, read before the rows lose them.
-        let urls: Vec<String> = sqlx::query_scalar(
-            "SELECT m.attachment_url FROM messages m \
-             JOIN UNNEST($1::text[], $2::bigint[]) AS k(room, seq) \
-               ON m.room = k.room AND m.seq = k.seq \
-             WHERE m.attachment_url IS NOT NULL",
-        )
-        .bind(&gone_rooms)
-        .bind(&gone_seqs)
-        .fetch_all(&mut **tx)
-        .await?;
+        delete_all(tx, &gone_rooms, &gone_seqs, now).await?;
+    }
+    Ok(())
+}
+
+/// Deletes one message (a moderator's deletion, committed on its own).
+pub(super) async fn delete(tx: &mut Tx, room: &str, seq: i64, now: i64) -> StoreResult<()> {
+    delete_all(tx, &[room], &[seq], now).await
+}
+
+/// Empties the messages at (room, seq) and their edits, and hides their
+/// uploads when no other message refers to them.
+async fn delete_all(
+    tx: &mut Tx,
+    gone_rooms: &[&str],
+    gone_seqs: &[i64],
+    now: i64,
+) -> StoreResult<()> {
+    // Their uploads, read before the rows lose them.
+    let urls: Vec<String> = sqlx::query_scalar(
+        "SELECT m.attachment_url FROM messages m \
+         JOIN UNNEST($1::text[], $2::bigint[]) AS k(room, seq) \
+           ON m.room = k.room AND m.seq = k.seq \
+         WHERE m.attachment_url IS NOT NULL",
+    )
+    .bind(gone_rooms)
+    .bind(gone_seqs)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE messages m SET text = '', attachment_url = NULL, attachment_mime = NULL, \
+           attachment_bytes = NULL, attachment_width = NULL, attachment_height = NULL, \
+           edited_at = NULL, deleted = TRUE \
+         FROM UNNEST($1::text[], $2::bigint[]) AS k(room, seq) \
+         WHERE m.room = k.room \
+           AND (m.seq = k.seq OR (m.target = k.seq AND m.kind = 'edit'))",
+    )
+    .bind(gone_rooms)
+    .bind(gone_seqs)
+    .execute(&mut **tx)
+    .await?;
+    if !urls.is_empty() {
+        // An upload no message refers to any more is hidden at once
+        // (and swept soon, see migration 0007).
+        let names: Vec<&str> = urls
+            .iter()
+            .map(|u| u.strip_prefix("/uploads/").unwrap_or(u))
+            .collect();
         sqlx::query(
-            "UPDATE messages m SET text = '', attachment_url = NULL, attachment_mime = NULL, \
-               attachment_bytes = NULL, attachment_width = NULL, attachment_height = NULL, \
-               edited_at = NULL, deleted = TRUE \
-             FROM UNNEST($1::text[], $2::bigint[]) AS k(room, seq) \
-             WHERE m.room = k.room \
-               AND (m.seq = k.seq OR (m.target = k.seq AND m.kind = 'edit'))",
+            "UPDATE uploads u SET removed_at = $2 WHERE u.name = ANY($1::text[]) \
+             AND NOT EXISTS \
+               (SELECT 1 FROM messages m WHERE m.attachment_url = '/uploads/' || u.name)",
         )
-        .bind(&gone_rooms)
-        .bind(&gone_seqs)
+        .bind(&names)
+        .bind(now)
         .execute(&mut **tx)
         .await?;
-        if !urls.is_empty() {
-            // An upload no message refers to any more is hidden at once
-            // (and swept soon, see migration 0007).
-            let names: Vec<&str> = urls
-                .iter()
-                .map(|u| u.strip_prefix("/uploads/").unwrap_or(u))
-                .collect();
-            sqlx::query(
-                "UPDATE uploads u SET removed_at = $2 WHERE u.name = ANY($1::text[]) \
-                 AND NOT EXISTS \
-                   (SELECT 1 FROM messages m WHERE m.attachment_url = '/uploads/' || u.name)",
-            )
-            .bind(&names)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
     }
     Ok(())
 }

@@ -41,10 +41,22 @@ pub(super) async fn commit(pool: &PgPool, batch: &[Write]) -> StoreResult<Vec<Ou
     if batch.is_empty() {
         return Ok(Vec::new());
     }
+    let moderation = batch.iter().any(|w| matches!(w, Write::Moderate(_)));
+    if moderation && batch.len() > 1 {
+        return Err(StoreError::Corrupt(
+            "a moderation write is committed in a batch of its own".into(),
+        ));
+    }
     let mut attempt = 1;
     loop {
         let tx = pool.begin().await?;
-        match commit_once(tx, batch).await {
+        let done = match batch {
+            [Write::Moderate(m)] => super::moderate::commit_once(tx, m)
+                .await
+                .map(|outcome| vec![outcome]),
+            _ => commit_once(tx, batch).await,
+        };
+        match done {
             Err(StoreError::Database(e)) if attempt < ATTEMPTS && is_retryable(&e) => {
                 tracing::debug!(attempt, error = %e, "commit retried");
                 attempt += 1;
@@ -82,6 +94,7 @@ async fn commit_once(mut tx: Tx, batch: &[Write]) -> StoreResult<Vec<Outcome>> {
     }
 
     // 3. What the writes depend on, read under the room locks.
+    super::moderate::read_join_gates(&mut tx, batch, &mut state).await?;
     read_members(&mut tx, batch, &mut state).await?;
     read_duplicates(&mut tx, batch, &mut state).await?;
     super::changes::read_targets(&mut tx, batch, &mut state).await?;
@@ -126,10 +139,7 @@ async fn lock_rooms(tx: &mut Tx, rooms: &[String], state: &mut State) -> StoreRe
 }
 
 fn write_room(write: &Write) -> &RoomId {
-    match write {
-        Write::Post(new) => &new.room,
-        Write::Join { room, .. } | Write::Leave { room, .. } => room,
-    }
+    write.room()
 }
 
 fn sorted<'a>(rooms: impl Iterator<Item = &'a RoomId>) -> Vec<String> {
@@ -151,11 +161,12 @@ async fn read_members(tx: &mut Tx, batch: &[Write], state: &mut State) -> StoreR
                 pairs.insert((room.to_string(), user.id.as_str()));
                 counted.insert(room.to_string());
             }
+            Write::Moderate(_) => {}
         }
     }
     let (rooms, users): (Vec<String>, Vec<&str>) = pairs.into_iter().unzip();
     let rows = sqlx::query(
-        "SELECT m.room, m.user_id FROM memberships m \
+        "SELECT m.room, m.user_id, m.muted_until FROM memberships m \
          JOIN UNNEST($1::text[], $2::text[]) AS k(room, user_id) \
            ON m.room = k.room AND m.user_id = k.user_id",
     )
@@ -164,9 +175,36 @@ async fn read_members(tx: &mut Tx, batch: &[Write], state: &mut State) -> StoreR
     .fetch_all(&mut **tx)
     .await?;
     for row in &rows {
-        state
-            .members
-            .insert((row.try_get("room")?, row.try_get("user_id")?));
+        let key: (String, String) = (row.try_get("room")?, row.try_get("user_id")?);
+        if let Some(until) = row.try_get::<Option<i64>, _>("muted_until")? {
+            state.muted.insert(key.clone(), until);
+        }
+        state.members.insert(key);
+    }
+    // Posters who are not members: banned ones hear why (read only then).
+    let (out_rooms, out_users): (Vec<String>, Vec<String>) = batch
+        .iter()
+        .filter_map(|w| match w {
+            Write::Post(new) => Some((new.room.to_string(), new.sender.id.clone())),
+            _ => None,
+        })
+        .filter(|key| !state.members.contains(key))
+        .unzip();
+    if !out_rooms.is_empty() {
+        let rows = sqlx::query(
+            "SELECT b.room, b.user_id FROM room_bans b \
+             JOIN UNNEST($1::text[], $2::text[]) AS k(room, user_id) \
+               ON b.room = k.room AND b.user_id = k.user_id",
+        )
+        .bind(&out_rooms)
+        .bind(&out_users)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in &rows {
+            state
+                .banned
+                .insert((row.try_get("room")?, row.try_get("user_id")?));
+        }
     }
     if !counted.is_empty() {
         let counted: Vec<String> = counted.into_iter().collect();
@@ -352,6 +390,17 @@ async fn write_rows(tx: &mut Tx, plan: &Plan<'_>, base: i64, now: i64) -> StoreR
         .bind(&new_users)
         .bind(&read_seqs)
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        // A mute outlives the membership: it comes back with the join.
+        sqlx::query(
+            "UPDATE memberships m SET muted_until = t.until_ms FROM room_mutes t, \
+               UNNEST($1::text[], $2::text[]) AS k(room, user_id) \
+             WHERE m.room = k.room AND m.user_id = k.user_id \
+               AND t.room = k.room AND t.user_id = k.user_id",
+        )
+        .bind(&new_rooms)
+        .bind(&new_users)
         .execute(&mut **tx)
         .await?;
     }

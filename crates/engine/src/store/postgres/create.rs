@@ -35,6 +35,7 @@ pub(super) async fn create_rooms(
                 room,
                 user,
                 max_created,
+                ..
             } => Some((i, room, user, *max_created)),
             _ => None,
         })

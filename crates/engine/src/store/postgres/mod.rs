@@ -12,6 +12,8 @@ mod changes;
 mod cleanup;
 mod commit;
 mod create;
+mod moderate;
+mod moderation;
 mod names;
 mod plan;
 mod read;
@@ -44,7 +46,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// Columns of `messages` in the order [`message_from_row`] reads them.
 const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
      attachment_url, attachment_mime, attachment_bytes, attachment_width, attachment_height, \
-     kind, target, edited_at, deleted";
+     kind, target, edited_at, deleted, event";
 
 pub struct PgStore {
     pool: PgPool,
@@ -141,6 +143,11 @@ fn message_from_row(row: &PgRow) -> StoreResult<(i64, Message)> {
             .try_get::<Option<i64>, _>("edited_at")?
             .map(Timestamp::from_millis),
         deleted: row.try_get("deleted")?,
+        event: row
+            .try_get::<Option<String>, _>("event")?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(corrupt)?,
     };
     Ok((row.try_get("pos")?, message))
 }

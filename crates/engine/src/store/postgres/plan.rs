@@ -33,6 +33,12 @@ pub(super) struct State {
     pub stored: HashMap<DupKey, (Message, i64)>,
     /// Indices of the joins refused: their user created too many rooms.
     pub refused: HashSet<usize>,
+    /// Joins refused by the room's gates (ban, privacy, password, cap).
+    pub gated: HashMap<usize, Refusal>,
+    /// When the mutes of the batch's posting members end, by (room, user id).
+    pub muted: HashMap<(String, String), i64>,
+    /// Posters who are no members because they are banned.
+    pub banned: HashSet<(String, String)>,
     /// The stored messages the batch's edits and deletions target.
     pub targets: Targets,
 }
@@ -94,6 +100,9 @@ impl<'a> Plan<'a> {
             mut counts,
             stored,
             refused,
+            gated,
+            muted,
+            banned,
             targets,
         } = state;
         let mut plan = Plan {
@@ -113,7 +122,23 @@ impl<'a> Plan<'a> {
                 _ if refused.contains(&index) => {
                     Pending::Done(Box::new(Outcome::Refused(Refusal::TooManyRooms)))
                 }
-                Write::Post(new) => plan.post(new, &mut latest_seq, &stored, &mut posted),
+                _ if gated.contains_key(&index) => Pending::Done(Box::new(Outcome::Refused(
+                    gated.get(&index).copied().unwrap_or(Refusal::RoomFull),
+                ))),
+                Write::Post(new) => {
+                    let key = (new.room.to_string(), new.sender.id.clone());
+                    match muted.get(&key) {
+                        Some(&until_ms) if until_ms > new.ts.millis() => {
+                            Pending::Done(Box::new(Outcome::Refused(Refusal::Muted { until_ms })))
+                        }
+                        _ if banned.contains(&key) => Pending::Done(Box::new(Outcome::Refused(
+                            Refusal::Forbidden(crate::store::Forbidden::Banned),
+                        ))),
+                        _ => plan.post(new, &mut latest_seq, &stored, &mut posted),
+                    }
+                }
+                // Committed alone, never in a planned batch (see `commit`).
+                Write::Moderate(_) => Pending::Done(Box::new(Outcome::Unchanged)),
                 Write::Join {
                     room: room_id,
                     user,
@@ -337,5 +362,6 @@ fn message(row: &NewRow<'_>) -> Message {
         target: row.new.target,
         edited: None,
         deleted: false,
+        event: None,
     }
 }

@@ -45,7 +45,7 @@ pub(super) async fn public_rooms(
     let rows = sqlx::query(
         "SELECT r.name, r.latest_seq, \
            (SELECT COUNT(*) FROM memberships m WHERE m.room = r.name) AS members \
-         FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND r.name COLLATE \"C\" > $1 \
+         FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND NOT r.private AND r.name COLLATE \"C\" > $1 \
          ORDER BY r.name COLLATE \"C\" LIMIT $2",
     )
     .bind(after.map_or_else(String::new, |r| r.to_string()))
@@ -73,14 +73,14 @@ pub(super) async fn log_after(pool: &PgPool, after: i64, limit: u32) -> StoreRes
            (SELECT pos, TRUE AS is_message, room, id, seq, sender_id, sender_name, text, ts, \
               attachment_url, attachment_mime, attachment_bytes, attachment_width, \
               attachment_height, kind, target, edited_at, \
-              deleted, NULL::text AS user_color, NULL::boolean AS joined, \
+              deleted, event, NULL::text AS user_color, NULL::boolean AS joined, \
               NULL::integer AS members \
             FROM messages WHERE pos > $1 ORDER BY pos LIMIT $2) \
            UNION ALL \
            (SELECT pos, FALSE, room, NULL::text, NULL::bigint, user_id, user_name, NULL::text, \
               NULL::bigint, NULL::text, NULL::text, NULL::bigint, NULL::integer, \
-              NULL::integer, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, user_color, \
-              joined, members \
+              NULL::integer, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, \
+              NULL::text, user_color, joined, members \
             FROM member_events WHERE pos > $1 ORDER BY pos LIMIT $2) \
          ) AS log ORDER BY pos LIMIT $2",
     )

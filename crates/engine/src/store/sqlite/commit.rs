@@ -20,9 +20,9 @@ use crate::store::{LogBody, LogEntry, Outcome, Refusal, StoreResult, Write};
 pub(super) struct Cache {
     /// Each room's newest seq (`None`: no such room), and whether it moved.
     pub(super) rooms: HashMap<String, (Option<i64>, bool)>,
-    /// Whether (room, user id) is a membership, by room then user id (so
-    /// that a lookup borrows its keys).
-    pub(super) members: HashMap<String, HashMap<String, bool>>,
+    /// Whether (room, user id) is a membership (`Some`, with the end of a
+    /// mute), by room then user id (so that a lookup borrows its keys).
+    pub(super) members: HashMap<String, HashMap<String, Option<Option<i64>>>>,
 }
 
 impl Cache {
@@ -38,18 +38,21 @@ impl Cache {
         Ok(seq)
     }
 
-    pub(super) fn is_member(
+    /// The membership of (room, user id): `None` if there is none, else
+    /// when a mute of the user ends (ms since the epoch), if one was set.
+    pub(super) fn membership(
         &mut self,
         tx: &Transaction,
         room: &str,
         user_id: &str,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Option<i64>>> {
         if let Some(member) = self.members.get(room).and_then(|users| users.get(user_id)) {
             return Ok(*member);
         }
-        let member = tx
-            .prepare_cached("SELECT 1 FROM memberships WHERE room = ?1 AND user_id = ?2")?
-            .exists(params![room, user_id])?;
+        let member: Option<Option<i64>> = tx
+            .prepare_cached("SELECT muted_until FROM memberships WHERE room = ?1 AND user_id = ?2")?
+            .query_row(params![room, user_id], |row| row.get(0))
+            .optional()?;
         self.members
             .entry(room.to_owned())
             .or_default()
@@ -59,7 +62,12 @@ impl Cache {
 
     /// Writes a room's moved counter back and forgets what a membership
     /// change is about to alter.
-    fn settle(&mut self, tx: &Transaction, room: &str, user_id: &str) -> StoreResult<()> {
+    pub(super) fn settle(
+        &mut self,
+        tx: &Transaction,
+        room: &str,
+        user_id: &str,
+    ) -> StoreResult<()> {
         if let Some((Some(seq), true)) = self.rooms.remove(room) {
             write_seq(tx, room, seq)?;
         }
@@ -117,18 +125,25 @@ pub(super) fn commit(conn: &mut Connection, batch: Vec<Write>) -> StoreResult<Ve
                 room,
                 user,
                 max_created,
+                proven,
+                admin,
             } => {
                 cache.settle(&tx, &room.to_string(), &user.id)?;
-                if ensure_room(&tx, &room, &user, max_created)? {
-                    membership(&tx, &room, &user, true, &mut pos)?
-                } else {
+                if !ensure_room(&tx, &room, &user, max_created)? {
                     Outcome::Refused(Refusal::TooManyRooms)
+                } else if let Some(refusal) =
+                    super::moderate::join_gate(&tx, &room, &user, proven.as_deref(), admin)?
+                {
+                    Outcome::Refused(refusal)
+                } else {
+                    membership(&tx, &room, &user, true, &mut pos)?
                 }
             }
             Write::Leave { room, user } => {
                 cache.settle(&tx, &room.to_string(), &user.id)?;
                 membership(&tx, &room, &user, false, &mut pos)?
             }
+            Write::Moderate(m) => super::moderate::apply(&tx, &mut cache, *m, &mut pos)?,
         };
         out.push(outcome);
     }
@@ -178,7 +193,7 @@ fn ensure_room(
     Ok(true)
 }
 
-fn membership(
+pub(super) fn membership(
     tx: &Transaction,
     room_id: &RoomId,
     user: &User,
@@ -189,9 +204,12 @@ fn membership(
     let changed = if join {
         // The room exists (`ensure_room`). A new member starts with
         // everything already there marked as read.
+        // A mute outlives the membership: it comes back with the join.
         tx.prepare_cached(
-            "INSERT INTO memberships (room, user_id, read_seq, joined_at) \
-             SELECT name, ?1, latest_seq, ?2 FROM rooms WHERE name = ?3 \
+            "INSERT INTO memberships (room, user_id, read_seq, joined_at, muted_until) \
+             SELECT name, ?1, latest_seq, ?2, \
+               (SELECT until_ms FROM room_mutes WHERE room = ?3 AND user_id = ?1) \
+             FROM rooms WHERE name = ?3 \
              ON CONFLICT(room, user_id) DO NOTHING",
         )?
         .execute(params![user.id, now_millis(), room])?

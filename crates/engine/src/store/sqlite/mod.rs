@@ -18,6 +18,8 @@ use sqlx::Row;
 mod accounts;
 mod blocks;
 mod commit;
+mod moderate;
+mod moderation;
 mod names;
 mod posts;
 mod rows;
@@ -261,7 +263,7 @@ impl Store for SqliteStore {
         // query, so a cursor means the same on both.
         let rows = sqlx::query(
             "SELECT r.name, r.latest_seq, r.members \
-             FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND r.name > ? \
+             FROM rooms r WHERE r.name NOT LIKE 'dm:%' AND NOT r.private AND r.name > ? \
              ORDER BY r.name LIMIT ?",
         )
         .bind(after.map_or_else(String::new, |r| r.to_string()))

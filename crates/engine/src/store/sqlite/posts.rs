@@ -13,7 +13,7 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use super::commit::Cache;
 use super::rows::{to_i64, MessageColumns, MESSAGE_COLUMNS};
 use crate::store::{
-    refusal_of_change, LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult,
+    refusal_of_change, Forbidden, LogBody, LogEntry, NewMessage, Outcome, Refusal, StoreResult,
 };
 
 /// A post's idempotency key: room, sender id, client id.
@@ -57,13 +57,15 @@ pub(super) static EARLIER_POST_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const INSERT_SQL: &str = "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, \
+pub(super) const INSERT_SQL: &str =
+    "INSERT INTO messages (pos, id, room, seq, sender_id, sender_name, \
      text, ts, client_id, attachment_url, attachment_mime, attachment_bytes, attachment_width, \
-     attachment_height, kind, target) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+     attachment_height, kind, target, event) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /// The target of an edit or deletion: author, kind, deleted, attachment.
-const TARGET_SQL: &str = "SELECT sender_id, kind, deleted, attachment_url FROM messages \
+pub(super) const TARGET_SQL: &str =
+    "SELECT sender_id, kind, deleted, attachment_url FROM messages \
      WHERE room = ?1 AND seq = ?2";
 
 /// An upload no message refers to any more is hidden at once (and swept
@@ -109,8 +111,19 @@ pub(super) fn store_post(
     let Some(latest) = cache.room_seq(tx, &room)? else {
         return Ok(Outcome::Refused(Refusal::NoSuchRoom));
     };
-    if !cache.is_member(tx, &room, &new.sender.id)? {
-        return Ok(Outcome::Refused(Refusal::NotMember));
+    match cache.membership(tx, &room, &new.sender.id)? {
+        // Asked only of a refused post: a banned user hears why.
+        None if tx
+            .prepare_cached("SELECT 1 FROM room_bans WHERE room = ?1 AND user_id = ?2")?
+            .exists(params![room, new.sender.id])? =>
+        {
+            return Ok(Outcome::Refused(Refusal::Forbidden(Forbidden::Banned)))
+        }
+        None => return Ok(Outcome::Refused(Refusal::NotMember)),
+        Some(Some(until_ms)) if until_ms > new.ts.millis() => {
+            return Ok(Outcome::Refused(Refusal::Muted { until_ms }))
+        }
+        Some(_) => {}
     }
     if let Some(target) = new.target {
         let found = tx
@@ -144,20 +157,9 @@ pub(super) fn store_post(
                 ])?;
             }
             EntryKind::Delete => {
-                for sql in [DELETE_SQL, DELETE_EDITS_SQL] {
-                    tx.prepare_cached(sql)?
-                        .execute(params![room, to_i64(target)])?;
-                }
-                if let Some(url) = attachment {
-                    let name = url.strip_prefix("/uploads/").unwrap_or(&url);
-                    tx.prepare_cached(REMOVE_UPLOAD_SQL)?.execute(params![
-                        new.ts.millis(),
-                        name,
-                        url
-                    ])?;
-                }
+                empty_message(tx, &room, target, attachment, new.ts.millis())?;
             }
-            EntryKind::Message => {}
+            EntryKind::Message | EntryKind::Moderation => {}
         }
     }
     let seq = latest + 1;
@@ -180,6 +182,7 @@ pub(super) fn store_post(
         attachment.and_then(|a| a.height),
         new.kind.as_str(),
         new.target.map(to_i64),
+        None::<String>,
     ])?;
     cache.rooms.insert(room, (Some(seq), true));
     // The post is ours: its parts move into the message.
@@ -195,6 +198,7 @@ pub(super) fn store_post(
         target: new.target,
         edited: None,
         deleted: false,
+        event: None,
     };
     Ok(Outcome::Logged(LogEntry {
         pos: *pos,
@@ -204,6 +208,28 @@ pub(super) fn store_post(
             sender_id: new.sender.id,
         },
     }))
+}
+
+/// Deletes the message at `target` (with `attachment`, its upload's URL):
+/// empties it and its edits, and hides its upload when no other message
+/// refers to it.
+pub(super) fn empty_message(
+    tx: &Transaction,
+    room: &str,
+    target: u64,
+    attachment: Option<String>,
+    now: i64,
+) -> StoreResult<()> {
+    for sql in [DELETE_SQL, DELETE_EDITS_SQL] {
+        tx.prepare_cached(sql)?
+            .execute(params![room, to_i64(target)])?;
+    }
+    if let Some(url) = attachment {
+        let name = url.strip_prefix("/uploads/").unwrap_or(&url);
+        tx.prepare_cached(REMOVE_UPLOAD_SQL)?
+            .execute(params![now, name, url])?;
+    }
+    Ok(())
 }
 
 /// A row of [`EARLIER_POST_SQL`].
@@ -225,6 +251,7 @@ fn message_from_row(row: &Row) -> StoreResult<(i64, Message)> {
         target: row.get("target")?,
         edited_at: row.get("edited_at")?,
         deleted: row.get("deleted")?,
+        event: row.get("event")?,
     }
     .into_message()
 }
@@ -248,7 +275,7 @@ mod tests {
             (EARLIER_POST_SQL.as_str(), 3),
             ("SELECT latest_seq FROM rooms WHERE name = ?1", 1),
             (
-                "SELECT 1 FROM memberships WHERE room = ?1 AND user_id = ?2",
+                "SELECT muted_until FROM memberships WHERE room = ?1 AND user_id = ?2",
                 2,
             ),
             ("UPDATE rooms SET latest_seq = ?1 WHERE name = ?2", 2),

@@ -10,7 +10,7 @@ use crate::store::{LogBody, LogEntry, StoreError, StoreResult};
 /// Columns of `messages` in the order [`message_from_row`] reads them.
 pub(super) const MESSAGE_COLUMNS: &str = "pos, id, room, seq, sender_name, text, ts, \
      attachment_url, attachment_mime, attachment_bytes, attachment_width, attachment_height, \
-     kind, target, edited_at, deleted";
+     kind, target, edited_at, deleted, event";
 
 pub(super) fn now_millis() -> i64 {
     Timestamp::now().millis()
@@ -49,6 +49,8 @@ pub(super) struct MessageColumns {
     pub target: Option<i64>,
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// A moderation entry's facts, as JSON.
+    pub event: Option<String>,
 }
 
 impl MessageColumns {
@@ -74,6 +76,11 @@ impl MessageColumns {
             target: self.target.map(|t| t.max(0) as u64),
             edited: self.edited_at.map(Timestamp::from_millis),
             deleted: self.deleted,
+            event: self
+                .event
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .map_err(corrupt)?,
         };
         Ok((self.pos, message))
     }
@@ -97,6 +104,7 @@ pub(super) fn message_from_row(row: &SqliteRow) -> StoreResult<(i64, Message)> {
         target: row.try_get("target")?,
         edited_at: row.try_get("edited_at")?,
         deleted: row.try_get("deleted")?,
+        event: row.try_get("event")?,
     }
     .into_message()
 }

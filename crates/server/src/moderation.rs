@@ -1,0 +1,225 @@
+//! Room moderation for every kind of session: the `moderate` frame, the
+//! HTTP routes and a moderator's deletion all end here, as one
+//! [`Write::Moderate`] for the writer. The store decides, under the room's
+//! lock, whether the actor's role allows it (see
+//! `confab_engine::store::moderation`); this module resolves names, hashes
+//! a new room password and words the refusals.
+
+use std::collections::HashSet;
+
+use confab_engine::store::{ModOp, ModWrite, Refusal, Write};
+use confab_shared::moderation::{ModAction, RoomAdmin, RoomPassword, RoomRole};
+use confab_shared::{ClientId, Message, RoomId, Timestamp, User, UserName};
+
+use crate::chat::{Asker, Chat};
+use crate::error::AppError;
+use crate::startup::StartupError;
+
+/// Server admins (`--admin NAME`), by case-folded name.
+#[derive(Debug, Clone, Default)]
+pub struct Admins(HashSet<String>);
+
+impl Admins {
+    pub fn parse(names: &[String]) -> Result<Self, StartupError> {
+        names
+            .iter()
+            .map(|raw| {
+                UserName::parse(raw)
+                    .map(|name| name.key())
+                    .map_err(|e| StartupError::Admin(raw.clone(), e.to_string()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    pub fn contains(&self, name: &UserName) -> bool {
+        !self.0.is_empty() && self.0.contains(&name.key())
+    }
+}
+
+/// The error a refused write answers with.
+pub fn refused(refusal: Refusal, room: Option<&RoomId>) -> AppError {
+    let room_name = room.map_or_else(|| "the room".to_owned(), |r| r.to_string());
+    match refusal {
+        Refusal::Forbidden(why) => AppError::Forbidden(match room {
+            Some(room) => why.explain(room),
+            None => "you are not allowed to do that".into(),
+        }),
+        Refusal::RoomFull => {
+            AppError::RoomFull(format!("{room_name} has as many members as it may"))
+        }
+        Refusal::Muted { until_ms } => {
+            let retry_after =
+                confab_engine::store::seconds_left(until_ms, Timestamp::now().millis());
+            AppError::Muted {
+                message: format!("you are muted in {room_name} for {retry_after} more seconds"),
+                retry_after,
+            }
+        }
+        Refusal::TargetNotMember => {
+            AppError::NotFound(format!("that user is not a member of {room_name}"))
+        }
+        Refusal::NotBanned => {
+            AppError::NotFound(format!("that user is not banned from {room_name}"))
+        }
+        Refusal::TooManyRooms => {
+            AppError::TooManyRooms("you created as many rooms as you may".into())
+        }
+        Refusal::NotMember | Refusal::NoSuchRoom => match room {
+            Some(room) => AppError::NotMember(room.clone()),
+            None => AppError::Invalid("join the room first".into()),
+        },
+        Refusal::NoSuchMessage => AppError::NotFound(format!(
+            "{room_name} has no such message, or it was deleted"
+        )),
+        Refusal::NotAuthor => {
+            AppError::Forbidden("only its author or a moderator can delete a message".into())
+        }
+    }
+}
+
+impl Chat {
+    /// Whether `user` is a server admin.
+    pub fn is_admin(&self, user: &User) -> bool {
+        self.admins.contains(&user.name)
+    }
+
+    /// `user`'s role in `room`.
+    pub async fn role(&self, user: &User, room: &RoomId) -> Result<RoomRole, AppError> {
+        if self.is_admin(user) {
+            return Ok(RoomRole::Admin);
+        }
+        Ok(self.store.role_in(room, &user.id).await?)
+    }
+
+    /// The hash of `room`'s password when `password` is it: what a join
+    /// shows the store, which compares it with the room's under its lock.
+    /// A wrong password is refused here, before any write.
+    pub async fn proven_password(
+        &self,
+        room: &RoomId,
+        password: Option<RoomPassword>,
+    ) -> Result<Option<String>, AppError> {
+        let Some(password) = password else {
+            return Ok(None);
+        };
+        let hash = self
+            .store
+            .room_gate(room)
+            .await?
+            .and_then(|gate| gate.password_hash);
+        let Some(hash) = hash else {
+            // No password to prove: the join goes on without one.
+            return Ok(None);
+        };
+        if crate::password::verify(password.expose(), Some(hash.clone())).await? {
+            Ok(Some(hash))
+        } else {
+            Err(refused(
+                Refusal::Forbidden(confab_engine::store::Forbidden::WrongPassword),
+                Some(room),
+            ))
+        }
+    }
+
+    /// Commits a moderation action by `user` in `room`: answered like a
+    /// post (a socket's `ack` in its outbox; otherwise the stored entry).
+    pub async fn moderate(
+        &self,
+        user: &User,
+        room: RoomId,
+        action: ModAction,
+        client_id: Option<ClientId>,
+        asker: Option<&Asker>,
+    ) -> Result<Option<Message>, AppError> {
+        action.check().map_err(AppError::Invalid)?;
+        if room.is_direct() {
+            return Err(AppError::Forbidden(
+                "a direct conversation has no moderators".into(),
+            ));
+        }
+        let target = match action.user() {
+            Some(name) => {
+                let found = self
+                    .store
+                    .user_by_name(&name.key())
+                    .await?
+                    .ok_or_else(|| AppError::UnknownUser(name.to_string()))?;
+                let admin = self.admins.contains(&found.name);
+                Some((found, admin))
+            }
+            None => None,
+        };
+        let password_hash = match &action {
+            ModAction::Settings(settings) => match &settings.password {
+                Some(p) => Some(crate::password::hash_secret(p.expose().to_owned()).await?),
+                None => None,
+            },
+            _ => None,
+        };
+        let write = self.mod_write(user, &room, ModOp::Action(action), target, password_hash);
+        self.commit_post(room, vec![write], client_id, asker).await
+    }
+
+    /// Deletes the message `seq` of `room` as a moderation: one's own, or
+    /// anyone's for a moderator (checked at commit time).
+    pub async fn moderator_delete(
+        &self,
+        user: &User,
+        room: RoomId,
+        seq: u64,
+        client_id: Option<ClientId>,
+        asker: Option<&Asker>,
+    ) -> Result<Option<Message>, AppError> {
+        let write = self.mod_write(user, &room, ModOp::Delete { seq }, None, None);
+        self.commit_post(room, vec![write], client_id, asker).await
+    }
+
+    fn mod_write(
+        &self,
+        user: &User,
+        room: &RoomId,
+        op: ModOp,
+        target: Option<(User, bool)>,
+        password_hash: Option<String>,
+    ) -> Write {
+        Write::Moderate(Box::new(ModWrite {
+            id: uuid::Uuid::now_v7().simple().to_string(),
+            room: room.clone(),
+            actor: user.clone(),
+            actor_admin: self.is_admin(user),
+            target,
+            op,
+            password_hash,
+            ts: Timestamp::now(),
+        }))
+    }
+
+    /// The room as its staff see it; `forbidden` for anyone else.
+    pub async fn room_admin(&self, user: &User, room: &RoomId) -> Result<RoomAdmin, AppError> {
+        let role = self.role(user, room).await?;
+        if !role.moderates() {
+            return Err(refused(
+                Refusal::Forbidden(confab_engine::store::Forbidden::NoRole),
+                Some(room),
+            ));
+        }
+        let staff = self
+            .store
+            .room_staff(room, Timestamp::now().millis())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("there is no room {room}")))?;
+        Ok(RoomAdmin {
+            owner: staff.owner,
+            role,
+            topic: staff.topic,
+            private: staff.private,
+            password: staff.password,
+            max_members: staff.max_members,
+            moderators: staff.moderators.into_iter().map(|u| u.name).collect(),
+            bans: staff.bans,
+            mutes: staff.mutes,
+            invites: staff.invites,
+        })
+    }
+}

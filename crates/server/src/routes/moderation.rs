@@ -1,0 +1,168 @@
+//! `/api/rooms/{room}/...` moderation routes for bots and scripts: the
+//! same actions as the WebSocket `moderate` frame, through the same
+//! [`Chat::moderate`](crate::chat::Chat). Each answers 200 with the new
+//! `moderation` log entry; without the role, 403 `forbidden` and nothing
+//! changes.
+//!
+//! - `POST kick`, `ban`, `unban`, `invites` with `{user, reason?}`
+//! - `POST mute` with `{user, seconds, reason?}` (0 seconds lifts it)
+//! - `PUT topic` with `{topic}`
+//! - `PUT` / `DELETE moderators/{user}` (owners)
+//! - `PUT settings` with `{private, password, max_members}` (owners)
+//! - `GET settings`: the room as its staff see it (staff only)
+
+use actix_web::{web, HttpResponse};
+use confab_shared::moderation::{ModAction, MuteRequest, RoomSettings, TopicRequest, UserTarget};
+use confab_shared::UserName;
+
+use super::rooms::parse_room;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+async fn run(
+    state: &AppState,
+    me: &CurrentUser,
+    room: &str,
+    action: ModAction,
+) -> Result<HttpResponse, AppError> {
+    let room = parse_room(room)?;
+    let entry = state
+        .chat
+        .moderate(&me.user, room, action, None, None)
+        .await?;
+    Ok(HttpResponse::Ok().json(entry))
+}
+
+/// Which action a `{user, reason}` route is.
+#[derive(Clone, Copy)]
+pub enum UserAction {
+    Kick,
+    Ban,
+    Unban,
+    Invite,
+}
+
+fn user_route(
+    which: UserAction,
+) -> impl Fn(
+    CurrentUser,
+    web::Path<String>,
+    web::Json<UserTarget>,
+    web::Data<AppState>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, AppError>>>>
+       + Clone {
+    move |me, room, body, state| {
+        Box::pin(async move {
+            let UserTarget { user, reason } = body.into_inner();
+            let action = match which {
+                UserAction::Kick => ModAction::Kick { user, reason },
+                UserAction::Ban => ModAction::Ban { user, reason },
+                UserAction::Unban => ModAction::Unban { user },
+                UserAction::Invite => ModAction::Invite { user },
+            };
+            run(&state, &me, &room, action).await
+        })
+    }
+}
+
+/// The four `{user, reason}` routes, mounted by [`super::configure`].
+pub fn user_routes(scope: actix_web::Scope) -> actix_web::Scope {
+    scope
+        .route(
+            "/rooms/{room}/kick",
+            web::post().to(user_route(UserAction::Kick)),
+        )
+        .route(
+            "/rooms/{room}/ban",
+            web::post().to(user_route(UserAction::Ban)),
+        )
+        .route(
+            "/rooms/{room}/unban",
+            web::post().to(user_route(UserAction::Unban)),
+        )
+        .route(
+            "/rooms/{room}/invites",
+            web::post().to(user_route(UserAction::Invite)),
+        )
+}
+
+/// `POST /api/rooms/{room}/mute`.
+pub async fn mute(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<MuteRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let MuteRequest {
+        user,
+        seconds,
+        reason,
+    } = body.into_inner();
+    let action = ModAction::Mute {
+        user,
+        seconds,
+        reason,
+    };
+    run(&state, &me, &room, action).await
+}
+
+/// `PUT /api/rooms/{room}/topic`.
+pub async fn topic(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<TopicRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let topic = body.into_inner().topic;
+    run(&state, &me, &room, ModAction::Topic { topic }).await
+}
+
+/// `PUT /api/rooms/{room}/moderators/{user}`.
+pub async fn appoint(
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    moderator(me, path, state, true).await
+}
+
+/// `DELETE /api/rooms/{room}/moderators/{user}`.
+pub async fn dismiss(
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    moderator(me, path, state, false).await
+}
+
+async fn moderator(
+    me: CurrentUser,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    appoint: bool,
+) -> Result<HttpResponse, AppError> {
+    let (room, user) = path.into_inner();
+    let user = UserName::parse(&user).map_err(|e| AppError::Invalid(e.to_string()))?;
+    run(&state, &me, &room, ModAction::Moderator { user, appoint }).await
+}
+
+/// `PUT /api/rooms/{room}/settings`.
+pub async fn settings(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<RoomSettings>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    run(&state, &me, &room, ModAction::Settings(body.into_inner())).await
+}
+
+/// `GET /api/rooms/{room}/settings`.
+pub async fn show_settings(
+    me: CurrentUser,
+    room: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let room = parse_room(&room)?;
+    Ok(HttpResponse::Ok().json(state.chat.room_admin(&me.user, &room).await?))
+}
