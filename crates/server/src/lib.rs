@@ -9,8 +9,10 @@
 //!   delivery of committed events in log order; never awaits the database.
 //! - [`writer`]: commits posts, joins and leaves in batches (group commit),
 //!   then publishes them on the broker and answers (`ack` after durability).
-//! - [`chat`]: what a user can do (join, leave, post, type), run by the
+//! - [`chat`]: what a user can do (leave, post, edit, type), run by the
 //!   session that asked; the same path for sockets, SSE users and bots.
+//!   [`joining`]: a join through the room's gates and its `joined` page.
+//!   [`moderation`]: kick, ban, mute, topic, settings, server admins.
 //!   [`send_guards`]: the per-user flood allowance and blocks a send
 //!   passes first.
 //! - [`background`]: the hub's waiting done for it: log reads for holes and
@@ -22,7 +24,8 @@
 //! - [`event_stream`]: one Server-Sent Events stream, resumable by event id.
 //! - [`image_kind`]: recognising uploaded images by their bytes.
 //! - [`routes`]: the HTTP resources (`session`, `account`, `devices`,
-//!   `rooms`, `dm`, `ws`, `events`, `uploads`, `health`, `pages`).
+//!   `rooms`, `moderation`, `blocks`, `dm`, `ws`, `events`, `uploads`,
+//!   `health`, `pages`).
 //! - [`history`]: reading history and read cursors, shared by WS and REST.
 //! - [`auth`]: session tokens and the `CurrentUser` extractor.
 //! - [`password`]: argon2id hashes of account passwords, off the async threads.
@@ -48,6 +51,7 @@ pub mod history;
 pub mod hub;
 pub mod image_kind;
 pub mod image_meta;
+pub mod joining;
 pub mod limits;
 pub mod metrics;
 pub mod moderation;

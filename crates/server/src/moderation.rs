@@ -15,7 +15,10 @@ use crate::chat::{Asker, Chat};
 use crate::error::AppError;
 use crate::startup::StartupError;
 
-/// Server admins (`--admin NAME`), by case-folded name.
+/// Server admins (`--admin NAME`), by case-folded name. A name is an
+/// admin only once claimed with a password: a guest who merely picks an
+/// admin's name before its owner claims it gets nothing (see
+/// [`Chat::is_admin`]).
 #[derive(Debug, Clone, Default)]
 pub struct Admins(HashSet<String>);
 
@@ -32,7 +35,7 @@ impl Admins {
             .map(Self)
     }
 
-    pub fn contains(&self, name: &UserName) -> bool {
+    fn names(&self, name: &UserName) -> bool {
         !self.0.is_empty() && self.0.contains(&name.key())
     }
 }
@@ -79,14 +82,19 @@ pub fn refused(refusal: Refusal, room: Option<&RoomId>) -> AppError {
 }
 
 impl Chat {
-    /// Whether `user` is a server admin.
-    pub fn is_admin(&self, user: &User) -> bool {
-        self.admins.contains(&user.name)
+    /// Whether `user` is a server admin: named by `--admin` and holding
+    /// a password (the store is asked only for those names).
+    pub async fn is_admin(&self, user: &User) -> Result<bool, AppError> {
+        if !self.admins.names(&user.name) {
+            return Ok(false);
+        }
+        let credentials = self.store.credentials(&user.name.key()).await?;
+        Ok(credentials.is_some_and(|c| c.user.id == user.id && c.password_hash.is_some()))
     }
 
     /// `user`'s role in `room`.
     pub async fn role(&self, user: &User, room: &RoomId) -> Result<RoomRole, AppError> {
-        if self.is_admin(user) {
+        if self.is_admin(user).await? {
             return Ok(RoomRole::Admin);
         }
         Ok(self.store.role_in(room, &user.id).await?)
@@ -145,7 +153,7 @@ impl Chat {
                     .user_by_name(&name.key())
                     .await?
                     .ok_or_else(|| AppError::UnknownUser(name.to_string()))?;
-                let admin = self.admins.contains(&found.name);
+                let admin = self.is_admin(&found).await?;
                 Some((found, admin))
             }
             None => None,
@@ -157,7 +165,9 @@ impl Chat {
             },
             _ => None,
         };
-        let write = self.mod_write(user, &room, ModOp::Action(action), target, password_hash);
+        let write = self
+            .mod_write(user, &room, ModOp::Action(action), target, password_hash)
+            .await?;
         self.commit_post(room, vec![write], client_id, asker).await
     }
 
@@ -171,28 +181,30 @@ impl Chat {
         client_id: Option<ClientId>,
         asker: Option<&Asker>,
     ) -> Result<Option<Message>, AppError> {
-        let write = self.mod_write(user, &room, ModOp::Delete { seq }, None, None);
+        let write = self
+            .mod_write(user, &room, ModOp::Delete { seq }, None, None)
+            .await?;
         self.commit_post(room, vec![write], client_id, asker).await
     }
 
-    fn mod_write(
+    async fn mod_write(
         &self,
         user: &User,
         room: &RoomId,
         op: ModOp,
         target: Option<(User, bool)>,
         password_hash: Option<String>,
-    ) -> Write {
-        Write::Moderate(Box::new(ModWrite {
+    ) -> Result<Write, AppError> {
+        Ok(Write::Moderate(Box::new(ModWrite {
             id: uuid::Uuid::now_v7().simple().to_string(),
             room: room.clone(),
             actor: user.clone(),
-            actor_admin: self.is_admin(user),
+            actor_admin: self.is_admin(user).await?,
             target,
             op,
             password_hash,
             ts: Timestamp::now(),
-        }))
+        })))
     }
 
     /// The room as its staff see it; `forbidden` for anyone else.

@@ -6,9 +6,9 @@ use confab_shared::{Member, RoomId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
-use crate::chat::with_online;
 use crate::error::AppError;
 use crate::history::check_member;
+use crate::joining::with_online;
 use crate::state::AppState;
 
 /// Members per page by default and at most.

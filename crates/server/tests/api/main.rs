@@ -4,6 +4,7 @@
 
 mod account_deletion;
 mod accounts;
+mod admins;
 mod bad_input;
 mod big_replies;
 mod blocks;
