@@ -16,6 +16,7 @@ mod edits;
 mod flood;
 mod kill_nine;
 mod lost_publishes;
+mod moderation;
 mod postgres_down;
 mod redis_down;
 mod resume;
