@@ -340,14 +340,10 @@ pub fn posted(outcome: Outcome, room: Option<&RoomId>) -> Result<confab_shared::
             Some(room) => Err(AppError::NotMember(room.clone())),
             None => Err(AppError::Invalid("join the room first".into())),
         },
-        Outcome::Moderated {
-            entry:
-                LogEntry {
-                    body: LogBody::Message { message, .. },
-                    ..
-                },
-            ..
-        } => Ok(message),
+        Outcome::Moderated { entry, .. } => match entry.body {
+            LogBody::Message { message, .. } => Ok(message),
+            other => Err(AppError::Internal(format!("a moderation logged {other:?}"))),
+        },
         Outcome::Refused(refusal) => Err(crate::moderation::refused(refusal, room)),
         other => Err(AppError::Internal(format!("a post ended as {other:?}"))),
     }

@@ -128,6 +128,10 @@ impl Write {
 }
 
 /// What a committed change did to the room's log.
+// A message is most of the log and moves through the broker once; boxing it
+// would cost an allocation per message to save bytes on rarer membership
+// entries.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LogBody {
     /// A stored message.
@@ -198,8 +202,8 @@ pub enum Outcome {
     /// A moderation action committed: its log entry and, when it ended a
     /// membership (kick, ban), that change's entry right after it.
     Moderated {
-        entry: LogEntry,
-        left: Option<LogEntry>,
+        entry: Box<LogEntry>,
+        left: Option<Box<LogEntry>>,
     },
     Refused(Refusal),
 }

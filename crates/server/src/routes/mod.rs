@@ -45,7 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
     .route("/ws", web::get().to(ws::upgrade))
     .route("/uploads/{file}", web::get().to(uploads::serve))
     .service(
-        moderation::user_routes(web::scope("/api"))
+        web::scope("/api")
             // Cross-site requests that would act with the session cookie.
             .wrap(actix_web::middleware::from_fn(crate::origin::guard))
             .service(
@@ -93,6 +93,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, site_dir: Option<&std::path::Path
             .route("/rooms/{room}/leave", web::post().to(rooms::leave))
             .route("/rooms/{room}/read", web::post().to(rooms::read))
             .route("/rooms/{room}/members", web::get().to(members::list))
+            .route("/rooms/{room}/kick", web::post().to(moderation::kick))
+            .route("/rooms/{room}/ban", web::post().to(moderation::ban))
+            .route("/rooms/{room}/unban", web::post().to(moderation::unban))
+            .route("/rooms/{room}/invites", web::post().to(moderation::invite))
             .route("/rooms/{room}/mute", web::post().to(moderation::mute))
             .route("/rooms/{room}/topic", web::put().to(moderation::topic))
             .service(

@@ -34,57 +34,48 @@ async fn run(
     Ok(HttpResponse::Ok().json(entry))
 }
 
-/// Which action a `{user, reason}` route is.
-#[derive(Clone, Copy)]
-pub enum UserAction {
-    Kick,
-    Ban,
-    Unban,
-    Invite,
+/// `POST /api/rooms/{room}/kick`.
+pub async fn kick(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<UserTarget>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let UserTarget { user, reason } = body.into_inner();
+    run(&state, &me, &room, ModAction::Kick { user, reason }).await
 }
 
-fn user_route(
-    which: UserAction,
-) -> impl Fn(
-    CurrentUser,
-    web::Path<String>,
-    web::Json<UserTarget>,
-    web::Data<AppState>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, AppError>>>>
-       + Clone {
-    move |me, room, body, state| {
-        Box::pin(async move {
-            let UserTarget { user, reason } = body.into_inner();
-            let action = match which {
-                UserAction::Kick => ModAction::Kick { user, reason },
-                UserAction::Ban => ModAction::Ban { user, reason },
-                UserAction::Unban => ModAction::Unban { user },
-                UserAction::Invite => ModAction::Invite { user },
-            };
-            run(&state, &me, &room, action).await
-        })
-    }
+/// `POST /api/rooms/{room}/ban`.
+pub async fn ban(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<UserTarget>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let UserTarget { user, reason } = body.into_inner();
+    run(&state, &me, &room, ModAction::Ban { user, reason }).await
 }
 
-/// The four `{user, reason}` routes, mounted by [`super::configure`].
-pub fn user_routes(scope: actix_web::Scope) -> actix_web::Scope {
-    scope
-        .route(
-            "/rooms/{room}/kick",
-            web::post().to(user_route(UserAction::Kick)),
-        )
-        .route(
-            "/rooms/{room}/ban",
-            web::post().to(user_route(UserAction::Ban)),
-        )
-        .route(
-            "/rooms/{room}/unban",
-            web::post().to(user_route(UserAction::Unban)),
-        )
-        .route(
-            "/rooms/{room}/invites",
-            web::post().to(user_route(UserAction::Invite)),
-        )
+/// `POST /api/rooms/{room}/unban`.
+pub async fn unban(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<UserTarget>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let user = body.into_inner().user;
+    run(&state, &me, &room, ModAction::Unban { user }).await
+}
+
+/// `POST /api/rooms/{room}/invites`.
+pub async fn invite(
+    me: CurrentUser,
+    room: web::Path<String>,
+    body: web::Json<UserTarget>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let user = body.into_inner().user;
+    run(&state, &me, &room, ModAction::Invite { user }).await
 }
 
 /// `POST /api/rooms/{room}/mute`.

@@ -264,7 +264,10 @@ pub(super) async fn commit_once(mut tx: Tx, m: &ModWrite) -> StoreResult<Outcome
             sender_id: m.actor.id.clone(),
         },
     };
-    Ok(Outcome::Moderated { entry, left })
+    Ok(Outcome::Moderated {
+        entry: Box::new(entry),
+        left: left.map(Box::new),
+    })
 }
 
 /// The action's effect on the room's tables; a refusal when there is

@@ -209,7 +209,10 @@ pub(super) fn apply(
         }
         _ => None,
     };
-    Ok(Outcome::Moderated { entry, left })
+    Ok(Outcome::Moderated {
+        entry: Box::new(entry),
+        left: left.map(Box::new),
+    })
 }
 
 /// The action's effect on the room's tables; a refusal when there is
