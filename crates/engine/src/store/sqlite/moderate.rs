@@ -9,7 +9,7 @@ use confab_shared::{EntryKind, Message, RoomId, User};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::commit::{membership, Cache};
-use super::posts::{empty_message, INSERT_SQL, TARGET_SQL};
+use super::posts::{empty_message, read_target, INSERT_SQL};
 use super::rows::to_i64;
 use crate::store::{
     join_refusal, moderation_refusal, refusal_of_change, role_of, JoinFacts, LogBody, LogEntry,
@@ -111,18 +111,7 @@ pub(super) fn apply(
     let ts = m.ts.millis();
     let (kind, event, target_seq) = match &m.op {
         ModOp::Delete { seq } => {
-            let found = tx
-                .prepare_cached(TARGET_SQL)?
-                .query_row(params![room, to_i64(*seq)], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, bool>(2)?,
-                        row.get::<_, Option<String>>(3)?,
-                    ))
-                })
-                .optional()?;
-            let Some((author, kind, deleted, attachment)) = found else {
+            let Some((author, kind, deleted, attachment)) = read_target(tx, &room, *seq)? else {
                 return Ok(Outcome::Refused(Refusal::NoSuchMessage));
             };
             let kind = EntryKind::parse(&kind).unwrap_or(EntryKind::Moderation);

@@ -64,8 +64,7 @@ pub(super) const INSERT_SQL: &str =
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
 /// The target of an edit or deletion: author, kind, deleted, attachment.
-pub(super) const TARGET_SQL: &str =
-    "SELECT sender_id, kind, deleted, attachment_url FROM messages \
+const TARGET_SQL: &str = "SELECT sender_id, kind, deleted, attachment_url FROM messages \
      WHERE room = ?1 AND seq = ?2";
 
 /// An upload no message refers to any more is hidden at once (and swept
@@ -126,17 +125,7 @@ pub(super) fn store_post(
         Some(_) => {}
     }
     if let Some(target) = new.target {
-        let found = tx
-            .prepare_cached(TARGET_SQL)?
-            .query_row(params![room, to_i64(target)], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, bool>(2)?,
-                    row.get::<_, Option<String>>(3)?,
-                ))
-            })
-            .optional()?;
+        let found = read_target(tx, &room, target)?;
         let (attachment, found) = match &found {
             Some((author, kind, deleted, attachment)) => (
                 attachment.clone(),
@@ -208,6 +197,20 @@ pub(super) fn store_post(
             sender_id: new.sender.id,
         },
     }))
+}
+
+/// The target of an edit or deletion: author id, kind, deleted, the URL of
+/// its attachment.
+pub(super) type Target = (String, String, bool, Option<String>);
+
+/// Reads the entry at `seq` of `room` that an edit or deletion targets.
+pub(super) fn read_target(tx: &Transaction, room: &str, seq: u64) -> StoreResult<Option<Target>> {
+    Ok(tx
+        .prepare_cached(TARGET_SQL)?
+        .query_row(params![room, to_i64(seq)], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .optional()?)
 }
 
 /// Deletes the message at `target` (with `attachment`, its upload's URL):
