@@ -35,6 +35,8 @@ pub enum Failure {
     BadPassword,
     /// The server explained the refusal in its own words.
     ServerSaid(String),
+    /// 403 on a room's settings: only its owner and moderators see them.
+    NotStaff,
 }
 
 /// Turns a failed `POST /api/session` reply into a [`Failure`].

@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use confab_shared::{ClientId, Message, MessageText, RoomId, ServerMsg, User, UserName};
+use confab_shared::{
+    ClientId, EntryKind, Message, MessageText, RoomId, RoomRole, ServerMsg, User, UserName,
+};
 use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 
@@ -50,6 +52,10 @@ pub struct ActiveRoom {
     pub more_before: bool,
     pub loading_older: bool,
     pub member_list: Vec<MemberState>,
+    /// The room's topic ("" = none).
+    pub topic: String,
+    /// The user's role here.
+    pub role: RoomRole,
 }
 
 /// Control messages for the socket task.
@@ -134,6 +140,8 @@ impl Chat {
                     more_before: room.more_before,
                     loading_older: room.loading_older,
                     member_list,
+                    topic: room.topic.clone(),
+                    role: room.role,
                 })
             })
         });
@@ -142,11 +150,15 @@ impl Chat {
                 s.active_room()
                     .map(|room| {
                         // Edits and deletions are shown on the message
-                        // they change, not as lines of their own.
+                        // they change, not as lines of their own;
+                        // moderation entries are lines of their own.
                         room.messages
                             .values()
                             // A blocked user's messages are not shown.
-                            .filter(|m| m.is_message() && !s.is_blocked(&m.from))
+                            .filter(|m| {
+                                (m.is_message() && !s.is_blocked(&m.from))
+                                    || m.kind == EntryKind::Moderation
+                            })
                             .cloned()
                             .map(Entry::Stored)
                             .chain(room.pending.iter().cloned().map(Entry::Pending))

@@ -45,6 +45,14 @@ pub fn confirm(question: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Asks for a line of text with the browser's own dialog: `None` when
+/// cancelled (or when it cannot ask).
+pub fn prompt(question: &str) -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.prompt_with_message_and_default(question, "").ok())
+        .flatten()
+}
+
 /// Whether the tab is hidden (another tab or a minimised window).
 pub fn is_hidden() -> bool {
     web_sys::window()

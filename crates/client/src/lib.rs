@@ -7,6 +7,8 @@
 //! - [`api`]: the REST calls (session); [`account_api`]: log in with a
 //!   password, claim the name, devices.
 //! - [`upload`]: image uploads with progress; [`blocking`]: blocked users.
+//! - [`moderation`]: moderation requests; [`room_api`]: a room's settings
+//!   for its staff.
 //! - [`search`]: matching typed text to names (Korean initial consonants);
 //!   [`mention_complete`]: the `@name` being typed and the names it may be.
 //! - [`storage`]: what survives a reload (unconfirmed messages, drafts).
@@ -27,6 +29,8 @@ pub mod dom;
 pub mod format;
 pub mod i18n;
 pub mod mention_complete;
+pub mod moderation;
+pub mod room_api;
 pub mod search;
 pub mod socket;
 pub mod state;

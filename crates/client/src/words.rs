@@ -14,12 +14,24 @@ use crate::state::{Problem, ToastBody, ToastKind};
 use crate::timefmt::{self, Ago, DayName};
 use crate::upload::UploadError;
 
+mod moderation;
+pub use self::moderation::{duration, removed_you, room_event};
+
 /// A sentence for why something failed.
 pub fn problem(locale: Locale, problem: &Problem) -> String {
     let (code, detail) = match problem {
         Problem::NotConnected => return td_string!(locale, err_not_connected).to_owned(),
         Problem::DmToSelf => return td_string!(locale, err_dm_self).to_owned(),
         Problem::Unconfirmed => return td_string!(locale, err_unconfirmed).to_owned(),
+        Problem::Muted { secs: 0 } => return td_string!(locale, err_muted_now).to_owned(),
+        Problem::Muted { secs } => {
+            return td_string!(locale, err_muted, duration = duration(locale, *secs))
+        }
+        Problem::JoinRefused {
+            room,
+            code: ErrorCode::RoomFull,
+        } => return td_string!(locale, join_full, room),
+        Problem::JoinRefused { room, .. } => return td_string!(locale, join_forbidden, room),
         Problem::Refused { code, detail } => (*code, detail.trim()),
     };
     let known = match code {
@@ -28,6 +40,9 @@ pub fn problem(locale: Locale, problem: &Problem) -> String {
         ErrorCode::UnknownUser => td_string!(locale, err_unknown_user),
         ErrorCode::RateLimited => td_string!(locale, err_rate_limited),
         ErrorCode::Internal => td_string!(locale, err_internal),
+        ErrorCode::RoomFull => td_string!(locale, err_room_full),
+        ErrorCode::Muted => td_string!(locale, err_muted_now),
+        ErrorCode::NotFound => td_string!(locale, err_not_found),
         _ => "",
     };
     match (known, detail) {
@@ -81,6 +96,7 @@ pub fn failure(locale: Locale, failure: &Failure) -> String {
         Failure::AlreadyClaimed => td_string!(locale, already_claimed).to_owned(),
         Failure::BadPassword => td_string!(locale, password_rules).to_owned(),
         Failure::ServerSaid(detail) => td_string!(locale, server_said, detail),
+        Failure::NotStaff => td_string!(locale, settings_forbidden).to_owned(),
     }
 }
 
@@ -106,6 +122,13 @@ pub fn toast_body(locale: Locale, body: &ToastBody) -> String {
         ToastBody::Notice(SystemNotice::ServerRestarting) => {
             td_string!(locale, server_restarting).to_owned()
         }
+        ToastBody::Removed {
+            room,
+            by,
+            banned,
+            reason,
+        } => removed_you(locale, room, by, *banned, reason),
+        ToastBody::Invite => td_string!(locale, invite_body).to_owned(),
     }
 }
 
@@ -143,7 +166,8 @@ pub fn notice_title(
         (ToastKind::Dm, _) => td_string!(locale, toast_dm, name),
         (ToastKind::Mention, Some(room)) => td_string!(locale, toast_mention_in, name, room),
         (ToastKind::Mention, None) => td_string!(locale, toast_mention, name),
-        (ToastKind::System, _) => td_string!(locale, notice).to_owned(),
+        (ToastKind::Invite, Some(room)) => td_string!(locale, invite_title, name, room),
+        (ToastKind::System | ToastKind::Invite, _) => td_string!(locale, notice).to_owned(),
         (ToastKind::Error, _) => td_string!(locale, problem).to_owned(),
     }
 }
@@ -233,163 +257,4 @@ pub fn ago(locale: Locale, then_ms: i64, now_ms: i64, offset_min: i32) -> String
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-
-    // 2026-11-22T23:30:00Z, a Sunday.
-    const LATE: i64 = 1_795_390_200_000;
-
-    fn names(list: &[&str]) -> Vec<UserName> {
-        list.iter()
-            .filter_map(|n| UserName::parse(n).ok())
-            .collect()
-    }
-
-    #[test]
-    fn typing_lines_in_both_languages() {
-        assert_eq!(typing_line(Locale::en, &[]), None);
-        let one = names(&["bob"]);
-        assert_eq!(
-            typing_line(Locale::en, &one).as_deref(),
-            Some("bob is typing…")
-        );
-        assert_eq!(
-            typing_line(Locale::ko, &one).as_deref(),
-            Some("bob님이 입력 중…")
-        );
-        let four = names(&["a", "b", "c", "민수"]);
-        assert_eq!(
-            typing_line(Locale::en, &four).as_deref(),
-            Some("a, b and 2 more are typing…")
-        );
-        assert_eq!(
-            typing_line(Locale::ko, &four).as_deref(),
-            Some("a님, b님 외 2명이 입력 중…")
-        );
-    }
-
-    #[test]
-    fn days_and_times_follow_the_language() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let next = NaiveDate::from_ymd_opt(2026, 12, 1);
-        assert_eq!(day(Locale::en, timefmt::day_name(d, Some(d))), "Today");
-        assert_eq!(day(Locale::ko, timefmt::day_name(d, d.succ_opt())), "어제");
-        assert_eq!(
-            day(Locale::en, timefmt::day_name(d, next)),
-            "Sunday 22 November"
-        );
-        assert_eq!(
-            day(Locale::ko, timefmt::day_name(d, next)),
-            "11월 22일 일요일"
-        );
-        assert_eq!(
-            full_time(Locale::en, LATE, 0),
-            "Sunday 22 November 2026, 23:30:00"
-        );
-        assert_eq!(
-            full_time(Locale::ko, LATE, 0),
-            "2026년 11월 22일 일요일 23:30:00"
-        );
-        assert_eq!(ago(Locale::en, LATE, LATE + 3 * 60_000, 0), "3 minutes ago");
-        assert_eq!(ago(Locale::en, LATE, LATE + 60_000, 0), "1 minute ago");
-        assert_eq!(ago(Locale::ko, LATE, LATE + 3 * 60_000, 0), "3분 전");
-        assert_eq!(ago(Locale::ko, LATE, LATE + 2 * 3_600_000, 0), "2시간 전");
-        assert_eq!(ago(Locale::ko, LATE, LATE, 0), "방금");
-    }
-
-    #[test]
-    fn problems_are_worded_from_their_code() {
-        let refused = |code, detail: &str| Problem::Refused {
-            code,
-            detail: detail.into(),
-        };
-        let fast = refused(ErrorCode::RateLimited, "slow down");
-        assert_eq!(
-            problem(Locale::en, &fast),
-            "Too fast: wait a moment and retry."
-        );
-        assert_eq!(
-            problem(Locale::ko, &fast),
-            "너무 빠릅니다: 잠시 후 다시 시도하세요."
-        );
-        let other = refused(ErrorCode::Invalid, "text is empty");
-        assert_eq!(
-            problem(Locale::en, &other),
-            "The server said: text is empty"
-        );
-        assert_eq!(
-            problem(Locale::en, &refused(ErrorCode::Invalid, " ")),
-            "invalid"
-        );
-        assert_eq!(
-            problem(Locale::ko, &Problem::DmToSelf),
-            "자기 자신에게는 다이렉트 메시지를 보낼 수 없습니다."
-        );
-    }
-
-    #[test]
-    fn failures_in_both_languages() {
-        let taken = Failure::NameTaken("민수".into());
-        assert!(failure(Locale::en, &taken).contains("“민수” is taken"));
-        assert!(failure(Locale::ko, &taken).starts_with("“민수” 이름은 이미"));
-        assert_eq!(
-            failure(Locale::ko, &Failure::Status(502)),
-            "서버 응답: HTTP 502."
-        );
-        assert_eq!(
-            failure(Locale::en, &Failure::WrongCredentials),
-            "Wrong name or password."
-        );
-    }
-
-    #[test]
-    fn refused_names_and_texts() {
-        let long = NameError::Length { max: 32, got: 40 };
-        assert_eq!(
-            name_error(Locale::ko, &long),
-            "1~32자여야 합니다 (지금 40자)"
-        );
-        let space = UserName::parse("a b").unwrap_err();
-        assert_eq!(
-            failure(Locale::en, &Failure::BadName(space)),
-            "That name cannot be used: it may not contain “ ”."
-        );
-        assert_eq!(
-            text_error(Locale::ko, &TextError::Empty),
-            "메시지가 비어 있습니다"
-        );
-    }
-
-    #[test]
-    fn system_notices_are_worded_for_the_reader() {
-        let notice = ToastBody::Notice(SystemNotice::ServerRestarting);
-        assert_eq!(
-            toast_body(Locale::ko, &notice),
-            "서버가 다시 시작됩니다. 곧 다시 연결됩니다."
-        );
-        assert!(toast_body(Locale::en, &notice).starts_with("The server is restarting"));
-        let text = ToastBody::Text("as sent".into());
-        assert_eq!(toast_body(Locale::ko, &text), "as sent");
-    }
-
-    #[test]
-    fn titles_and_devices() {
-        let bob = UserName::parse("bob").ok();
-        let lobby = RoomId::parse("lobby").ok();
-        let title = |l, k| notice_title(l, k, bob.as_ref(), lobby.as_ref());
-        assert_eq!(
-            title(Locale::en, ToastKind::Mention),
-            "bob mentioned you in #lobby"
-        );
-        assert_eq!(
-            title(Locale::ko, ToastKind::Dm),
-            "bob님이 메시지를 보냈습니다"
-        );
-        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
-        assert_eq!(device(Locale::en, Some(chrome)), "Chrome on Linux");
-        assert_eq!(device(Locale::ko, Some(chrome)), "Linux의 Chrome");
-        assert_eq!(device(Locale::ko, None), "알 수 없는 기기");
-        assert_eq!(device(Locale::en, Some("curl/8.5.0")), "curl/8.5.0");
-    }
-}
+mod tests;

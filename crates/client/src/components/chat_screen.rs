@@ -11,6 +11,7 @@ use crate::components::composer::Composer;
 use crate::components::connection_banner::ConnectionBanner;
 use crate::components::message_list::MessageList;
 use crate::components::room_header::RoomHeader;
+use crate::components::room_settings::RoomSettings;
 use crate::components::sidebar::Sidebar;
 use crate::components::toasts::Toasts;
 use crate::components::typing_indicator::TypingIndicator;
@@ -34,6 +35,7 @@ pub fn ChatScreen(
     chat.keep_pending(user.id.clone());
     // On phones the sidebar is a drawer.
     let nav_open = RwSignal::new(false);
+    let settings_open = RwSignal::new(false);
 
     // Effects run only in the browser, after mounting.
     Effect::new(move |_| {
@@ -83,7 +85,8 @@ pub fn ChatScreen(
             <Sidebar user=user on_navigate=close_nav on_signed_out=on_signed_out/>
             <div class="scrim" aria-hidden="true" on:click=move |_| nav_open.set(false)></div>
             <main class="room" aria-labelledby="room-title">
-                <RoomHeader nav_open=nav_open on_menu=toggle_nav/>
+                <RoomHeader nav_open=nav_open on_menu=toggle_nav settings_open=settings_open/>
+                <RoomSettings open=settings_open/>
                 <MessageList/>
                 <TypingIndicator/>
                 <Composer/>

@@ -156,6 +156,33 @@ pub fn MessageItem(
             .then(|| view! { <p class="text" dir="auto">{text.clone()}</p> })
             .into_any(),
     };
+    // Anyone else's message, for the room's staff: Delete only.
+    let staff_delete = stored
+        .clone()
+        .filter(|_| !own && !deleted)
+        .map(|(room, seq, ..)| {
+            let name = author.clone();
+            let delete = move |_| {
+                let name = name.clone();
+                if dom::confirm(&t_string!(i18n, delete_any_confirm, name)) {
+                    chat.delete(room.clone(), seq);
+                }
+            };
+            view! {
+                <Show when=move || chat.active_role().moderates()>
+                    <div class="message-actions">
+                        <button
+                            type="button"
+                            class="delete-message"
+                            aria-label=move || t_string!(i18n, delete_message)
+                            on:click=delete.clone()
+                        >
+                            {t!(i18n, delete)}
+                        </button>
+                    </div>
+                </Show>
+            }
+        });
     let actions = changeable.map(|(room, seq)| {
         view! {
             <div class="message-actions">
@@ -218,6 +245,7 @@ pub fn MessageItem(
                 .map(|a| view! { <AttachmentView attachment=a from=author/> })}
             {status_view}
             {actions}
+            {staff_delete}
         </li>
     }
     .into_any()

@@ -1,10 +1,13 @@
 //! The scrolling list of messages of the room on screen.
 
-use confab_shared::{RoomId, UserName};
+use std::sync::Arc;
+
+use confab_shared::{EntryKind, Message, RoomId, UserName};
 use leptos::prelude::*;
 
 use crate::chat::{Chat, Entry};
 use crate::components::message_item::MessageItem;
+use crate::components::room_event::RoomEventLine;
 use crate::dom;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::timefmt::{self, DayName};
@@ -30,12 +33,17 @@ enum Row {
         show_author: bool,
         own: bool,
     },
+    /// A moderation entry: a line of its own.
+    Event {
+        key: String,
+        message: Arc<Message>,
+    },
 }
 
 impl Row {
     fn key(&self) -> String {
         match self {
-            Self::Day { key, .. } | Self::Item { key, .. } => key.clone(),
+            Self::Day { key, .. } | Self::Item { key, .. } | Self::Event { key, .. } => key.clone(),
         }
     }
 }
@@ -64,6 +72,17 @@ fn rows(entries: &[Entry], me: Option<&UserName>, now_ms: i64) -> Vec<Row> {
             }
             prev_day = day;
             prev = None;
+        }
+        if let Entry::Stored(m) = entry {
+            if m.kind == EntryKind::Moderation {
+                // Breaks a group: the next message shows its author again.
+                rows.push(Row::Event {
+                    key: format!("e:{}:{}", m.room, m.seq),
+                    message: m.clone(),
+                });
+                prev = None;
+                continue;
+            }
         }
         let show_author = match &prev {
             Some((a, t)) => *a != author || ts - *t > GROUP_MS,
@@ -249,6 +268,9 @@ pub fn MessageList() -> impl IntoView {
                                     </li>
                                 }
                                     .into_any()
+                            }
+                            Row::Event { message, .. } => {
+                                view! { <RoomEventLine message=message/> }.into_any()
                             }
                             Row::Item { entry, show_author, own, .. } => {
                                 view! { <MessageItem entry=entry show_author=show_author own=own/> }

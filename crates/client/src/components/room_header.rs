@@ -4,16 +4,20 @@ use confab_shared::RoomId;
 use leptos::prelude::*;
 
 use crate::chat::Chat;
+use crate::components::member_actions::MemberActions;
 use crate::i18n::{t, t_string, use_i18n};
 
-/// The room's name and counts, its member list (folded), "Leave", and on
-/// phones the button that opens the sidebar.
+/// The room's name, topic and counts, its member list (folded, with Kick,
+/// Ban and Mute for the room's staff), "Room settings" for its staff,
+/// "Leave", and on phones the button that opens the sidebar.
 #[component]
 pub fn RoomHeader(
     /// Whether the sidebar drawer is open (phones), for `aria-expanded`.
     nav_open: RwSignal<bool>,
     /// Called when the menu button is pressed.
     on_menu: Callback<()>,
+    /// Whether the room settings panel is open; its button toggles it.
+    settings_open: RwSignal<bool>,
 ) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let i18n = use_i18n();
@@ -41,6 +45,12 @@ pub fn RoomHeader(
             .get()
             .is_some_and(|a| a.joined && !a.id.is_direct() && a.id != RoomId::lobby())
     };
+    let topic = move || chat.active.get().map(|a| a.topic).filter(|t| !t.is_empty());
+    let staff = move || {
+        chat.active
+            .get()
+            .is_some_and(|a| a.role.moderates() && !a.id.is_direct())
+    };
     let leave = move |_| {
         if let Some(active) = chat.active.get_untracked() {
             chat.leave(active.id);
@@ -60,6 +70,9 @@ pub fn RoomHeader(
             </button>
             <div class="room-title">
                 <h1 id="room-title"><bdi>{title}</bdi></h1>
+                {move || {
+                    topic().map(|topic| view! { <p class="room-topic" dir="auto">{topic}</p> })
+                }}
                 <p class="room-counts">{counts}</p>
             </div>
             <details class="members">
@@ -119,12 +132,23 @@ pub fn RoomHeader(
                                         }}
                                     </span>
                                     {block}
+                                    {(!me).then(|| view! { <MemberActions name=m.name.clone()/> })}
                                 </li>
                             }
                         }
                     />
                 </ul>
             </details>
+            <Show when=staff>
+                <button
+                    type="button"
+                    class="link-button room-settings"
+                    aria-expanded=move || settings_open.get().to_string()
+                    on:click=move |_| settings_open.update(|open| *open = !*open)
+                >
+                    {t!(i18n, room_settings)}
+                </button>
+            </Show>
             <Show when=leavable>
                 <button type="button" class="link-button" on:click=leave>
                     {t!(i18n, leave)}

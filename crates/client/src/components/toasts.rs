@@ -1,9 +1,9 @@
-//! Toasts for direct messages, mentions and errors.
+//! Toasts for direct messages, mentions, invitations and errors.
 
 use leptos::prelude::*;
 
 use crate::chat::Chat;
-use crate::i18n::{t_string, use_i18n};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::state::ToastKind;
 use crate::words;
 
@@ -25,6 +25,7 @@ pub fn Toasts() -> impl IntoView {
                         ToastKind::Mention => "toast mention",
                         ToastKind::System => "toast system",
                         ToastKind::Error => "toast error",
+                        ToastKind::Invite => "toast invite",
                     };
                     let (kind, from, room) = (toast.kind, toast.from.clone(), toast.room.clone());
                     let heading = move || {
@@ -34,6 +35,24 @@ pub fn Toasts() -> impl IntoView {
                     let text = move || words::toast_body(i18n.get_locale(), &body);
                     let room = toast.room.clone();
                     let body = match room {
+                        // An invitation: its own Join button.
+                        Some(room) if kind == ToastKind::Invite => view! {
+                            <div class="toast-body">
+                                <strong>{heading}</strong>
+                                <span>{text}</span>
+                                <button
+                                    type="button"
+                                    class="join-invite"
+                                    on:click=move |_| {
+                                        chat.join(room.clone());
+                                        chat.dismiss(id);
+                                    }
+                                >
+                                    {t!(i18n, join)}
+                                </button>
+                            </div>
+                        }
+                        .into_any(),
                         Some(room) => view! {
                             <button
                                 type="button"

@@ -104,24 +104,11 @@ impl ChatState {
                     }
                 }
             }
-            Action::Join(room) => {
-                if self.rooms.get(&room).is_some_and(|r| r.joined) {
-                    self.select(room, &mut out);
-                } else if self.conn.is_open() {
-                    if !self.awaiting_select.contains(&room) {
-                        self.awaiting_select.push(room.clone());
-                    }
-                    self.join(room, &mut out);
-                } else {
-                    self.toast(
-                        ToastKind::Error,
-                        None,
-                        None,
-                        ToastBody::Problem(Problem::NotConnected),
-                        now_ms,
-                    );
-                }
+            Action::Join(room) => self.join_action(room, None, now_ms, &mut out),
+            Action::JoinWith { room, password } => {
+                self.join_action(room, Some(password), now_ms, &mut out)
             }
+            Action::Moderate { room, action } => self.moderate(room, action, now_ms, &mut out),
             Action::OpenDm(user) => {
                 let room = self
                     .me
@@ -239,7 +226,8 @@ impl ChatState {
         }
     }
 
-    /// Edits (`Some` text) or deletes one's own stored message. The change
+    /// Edits (`Some` text) or deletes one's own stored message (or, for
+    /// staff, anyone's). The change
     /// shows once the server has stored it (its entry comes back like a
     /// message), so nothing is shown that did not happen; offline, the user
     /// is told to try again.
@@ -254,11 +242,11 @@ impl ChatState {
         let Some(me) = self.me.as_ref() else {
             return;
         };
-        let Some(current) = self
-            .rooms
-            .get(&room)
-            .and_then(|r| r.own_message(seq, &me.name))
-        else {
+        // Staff may delete anyone's message; only its author edits it.
+        let Some(current) = self.rooms.get(&room).and_then(|r| match text {
+            Some(_) => r.own_message(seq, &me.name),
+            None => r.deletable_message(seq, &me.name),
+        }) else {
             return;
         };
         if text.as_ref().is_some_and(|t| t.as_str() == current.text) {

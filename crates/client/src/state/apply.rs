@@ -14,10 +14,17 @@ impl ChatState {
                 messages,
                 more,
                 latest_seq,
+                topic,
+                role,
                 ..
-            } => self.joined(room, members, messages, more, latest_seq, &mut out),
+            } => {
+                self.joined(room.clone(), members, messages, more, latest_seq, &mut out);
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    (r.topic, r.role) = (topic, role);
+                }
+            }
             ServerMsg::Left { room } => self.remove_room(&room),
-            ServerMsg::Message { message } => self.message(message, &mut out),
+            ServerMsg::Message { message } => self.message(message, now_ms, &mut out),
             ServerMsg::Ack { client_id, message } => {
                 if let Some((room_id, i)) = client_id.as_ref().and_then(|c| self.find_pending(c)) {
                     if let Some(room) = self.rooms.get_mut(&room_id) {
@@ -30,7 +37,12 @@ impl ChatState {
                     .rooms
                     .entry(room_id.clone())
                     .or_insert_with(|| Room::new(room_id.clone()));
-                room.insert(message);
+                let event = (message.kind == EntryKind::Moderation).then(|| message.clone());
+                if room.insert(message) {
+                    if let Some(entry) = event {
+                        self.room_event(&entry, now_ms, &mut out);
+                    }
+                }
                 if reading {
                     self.mark_read(&room_id, &mut out);
                 }
@@ -79,38 +91,12 @@ impl ChatState {
                 text,
                 message_id: _,
                 notice,
-            } => {
-                // The room on screen needs no toast; a blocked user gets none.
-                let shown = room.as_ref().is_some_and(|r| self.is_reading(r))
-                    || from.as_ref().is_some_and(|f| self.is_blocked(f));
-                if !shown {
-                    let kind = match kind {
-                        NotificationKind::Dm => ToastKind::Dm,
-                        NotificationKind::Mention => ToastKind::Mention,
-                        NotificationKind::System => ToastKind::System,
-                    };
-                    // A notice the client knows is worded in the reader's
-                    // language; anything else shows the server's text.
-                    let body = match notice {
-                        Some(notice) => ToastBody::Notice(notice),
-                        None => ToastBody::Text(text),
-                    };
-                    if !self.visible {
-                        out.push(Command::Notify {
-                            kind,
-                            from: from.clone(),
-                            body: body.clone(),
-                            room: room.clone(),
-                        });
-                    }
-                    self.toast(kind, room, from, body, now_ms);
-                }
-            }
+            } => self.notification(kind, room, from, text, notice, now_ms, &mut out),
             ServerMsg::Error {
                 code,
                 message,
                 client_id,
-                ..
+                retry_after,
             } => {
                 let pending = client_id
                     .as_deref()
@@ -118,27 +104,25 @@ impl ChatState {
                     .and_then(|c| self.find_pending(&c));
                 match pending {
                     Some((room_id, i)) => {
+                        let problem = self.refusal(code, message, retry_after, false);
                         if let Some(p) = self
                             .rooms
                             .get_mut(&room_id)
                             .and_then(|r| r.pending.get_mut(i))
                         {
-                            p.status = SendStatus::Failed(Problem::Refused {
-                                code,
-                                detail: message,
-                            });
+                            p.status = SendStatus::Failed(problem);
                         }
                     }
-                    None => self.toast(
-                        ToastKind::Error,
-                        None,
-                        None,
-                        ToastBody::Problem(Problem::Refused {
-                            code,
-                            detail: message,
-                        }),
-                        now_ms,
-                    ),
+                    None => {
+                        let problem = self.refusal(code, message, retry_after, true);
+                        self.toast(
+                            ToastKind::Error,
+                            None,
+                            None,
+                            ToastBody::Problem(problem),
+                            now_ms,
+                        );
+                    }
                 }
             }
         }
@@ -275,6 +259,7 @@ impl ChatState {
                 out.push(Command::Send(ClientMsg::Join {
                     room: room_id.clone(),
                     since: resume,
+                    password: None,
                 }));
             }
         }
@@ -289,7 +274,7 @@ impl ChatState {
         }
     }
 
-    pub(super) fn message(&mut self, message: Message, out: &mut Vec<Command>) {
+    pub(super) fn message(&mut self, message: Message, now_ms: i64, out: &mut Vec<Command>) {
         let room_id = message.room.clone();
         let reading = self.is_reading(&room_id);
         let from_other = !self.is_me(&message.from) && !self.is_blocked(&message.from);
@@ -299,7 +284,10 @@ impl ChatState {
             .rooms
             .entry(room_id.clone())
             .or_insert_with(|| Room::new(room_id.clone()));
-        if !known && open {
+        let event = (message.kind == EntryKind::Moderation).then(|| message.clone());
+        // Only a conversation comes this way; a moderation entry about a
+        // room left already (a removal) does not join it again.
+        if !known && open && event.is_none() {
             // A conversation someone else started: fetch its members.
             // Only this message is new; its past is not "unread".
             room.unread_base = message.seq.saturating_sub(1);
@@ -308,11 +296,16 @@ impl ChatState {
             out.push(Command::Send(ClientMsg::Join {
                 room: room_id.clone(),
                 since: None,
+                password: None,
             }));
         }
         let counts = message.seq > room.unread_base && from_other && message.is_message();
-        if room.insert(message) && counts && !reading {
+        let new = room.insert(message);
+        if new && counts && !reading {
             room.unread += 1;
+        }
+        if let Some(entry) = event.filter(|_| new) {
+            self.room_event(&entry, now_ms, out);
         }
         if reading {
             self.mark_read(&room_id, out);

@@ -8,22 +8,29 @@
 //! transition is a unit test away.
 //!
 //! Where things are: the room's own state in `room`, local actions in
-//! `act`, server frames in `apply`, user-facing labels in `labels`.
+//! `act`, server frames in `apply`, user-facing labels in `labels`,
+//! problems and toasts in `notice`, moderation (topic, role, removal,
+//! joins with a password) in `moderation`.
 
 mod act;
 mod apply;
 mod labels;
+mod moderation;
+mod notice;
 mod room;
 
 pub use self::labels::{fallback_color, room_label};
+pub use self::notice::{Problem, Toast, ToastBody, ToastKind};
 pub use self::room::{MemberState, Pending, Room};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use confab_shared::moderation::RoomPassword;
 use confab_shared::{
     ClientId, ClientMsg, EntryKind, ErrorCode, HistoryLimit, Member, Message, MessageText,
-    NotificationKind, PresenceEvent, RoomId, RoomSummary, ServerMsg, SystemNotice, User, UserName,
+    ModAction, NotificationKind, PresenceEvent, RoomEvent, RoomId, RoomRole, RoomSummary,
+    ServerMsg, SystemNotice, User, UserName,
 };
 
 /// How long a `typing` frame keeps a user in the "is typing" line.
@@ -71,56 +78,8 @@ pub enum SendStatus {
     Failed(Problem),
 }
 
-/// Why something the user did failed. Kept as data, not a sentence: the
-/// interface words it in the reader's language (`crate::words`), and a
-/// language switch rewords what is already on screen.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Problem {
-    /// The server refused it with `code`; `detail` is the server's own
-    /// explanation, shown only for codes the interface has no sentence for.
-    Refused { code: ErrorCode, detail: String },
-    /// There was no connection to do it on.
-    NotConnected,
-    /// A direct message to oneself.
-    DmToSelf,
-    /// Sent, but the server did not confirm it within [`PENDING_TIMEOUT_MS`].
-    Unconfirmed,
-}
-
-/// What a toast says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToastBody {
-    /// Text from the server (a message, a notice), shown as it is.
-    Text(String),
-    /// A failure, worded in the reader's language.
-    Problem(Problem),
-    /// A system notice, worded in the reader's language.
-    Notice(SystemNotice),
-}
-
 /// A message unconfirmed for this long is shown as not sent.
 pub const PENDING_TIMEOUT_MS: i64 = 120_000;
-
-/// Why a toast is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToastKind {
-    Dm,
-    Mention,
-    System,
-    Error,
-}
-
-/// A short notice in the corner of the screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Toast {
-    pub id: u64,
-    pub kind: ToastKind,
-    pub room: Option<RoomId>,
-    pub from: Option<UserName>,
-    pub body: ToastBody,
-    /// When it goes away by itself.
-    pub until_ms: i64,
-}
 
 /// Something the user or the connection did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +120,13 @@ pub enum Action {
     Delete { room: RoomId, seq: u64 },
     /// Join (or create) a room and show it once joined.
     Join(RoomId),
+    /// Join a room that takes a password.
+    JoinWith {
+        room: RoomId,
+        password: RoomPassword,
+    },
+    /// Do a moderation action in a room (the server checks the role).
+    Moderate { room: RoomId, action: ModAction },
     /// Open the direct conversation with a user.
     OpenDm(UserName),
     /// Leave a room.
@@ -222,6 +188,8 @@ pub struct ChatState {
     /// Users this user blocks, by [`UserName::key`]: their messages are not
     /// shown, counted as unread or notified.
     pub blocked: BTreeSet<String>,
+    /// The last join the server refused, for the join form.
+    pub join_refused: Option<(RoomId, ErrorCode)>,
 }
 
 impl ChatState {
@@ -418,9 +386,18 @@ impl ChatState {
 
     /// Sends `join` for `room`, resuming after the messages already held.
     fn join(&mut self, room: RoomId, out: &mut Vec<Command>) {
+        self.join_with(room, None, out);
+    }
+
+    /// [`Self::join`] with the room's password.
+    fn join_with(&mut self, room: RoomId, password: Option<RoomPassword>, out: &mut Vec<Command>) {
         let since = self.rooms.get(&room).and_then(Room::resume_seq);
         self.joins.insert(room.clone(), since);
-        out.push(Command::Send(ClientMsg::Join { room, since }));
+        out.push(Command::Send(ClientMsg::Join {
+            room,
+            since,
+            password,
+        }));
     }
 
     /// Makes `room` the one on screen.

@@ -54,6 +54,13 @@ pub struct Room {
     pub typing: Vec<(UserName, i64)>,
     /// When this client last sent `typing` for this room.
     pub(super) last_typing_sent: Option<i64>,
+    /// The room's topic ("" = none), from `joined` and later topic events.
+    pub topic: String,
+    /// The user's own role here.
+    pub role: RoomRole,
+    /// The seq of the newest moderation entry that arrived live (0: none),
+    /// so that views of the room's settings know to reload.
+    pub last_event: u64,
 }
 
 impl Room {
@@ -74,6 +81,9 @@ impl Room {
             loading_older: false,
             typing: Vec::new(),
             last_typing_sent: None,
+            topic: String::new(),
+            role: RoomRole::Member,
+            last_event: 0,
         }
     }
 
@@ -147,7 +157,7 @@ impl Room {
                 changed.edited = None;
                 changed.deleted = true;
             }
-            EntryKind::Message => {}
+            EntryKind::Message | EntryKind::Moderation => {}
         }
     }
 
@@ -157,6 +167,19 @@ impl Room {
             .get(&seq)
             .map(|m| m.as_ref())
             .filter(|m| m.is_message() && !m.deleted && m.from.key() == me.key())
+    }
+
+    /// The message at `seq` that the user may delete: their own, or
+    /// anyone's when their role here moderates.
+    pub fn deletable_message(&self, seq: u64, me: &UserName) -> Option<&Message> {
+        if self.role.moderates() {
+            self.messages
+                .get(&seq)
+                .map(|m| m.as_ref())
+                .filter(|m| m.is_message() && !m.deleted)
+        } else {
+            self.own_message(seq, me)
+        }
     }
 
     pub(super) fn recount_online(&mut self) {

@@ -48,6 +48,7 @@ fn msg(r: &str, seq: u64, from: &str) -> Message {
         target: None,
         edited: None,
         deleted: false,
+        event: None,
     }
 }
 
@@ -88,6 +89,8 @@ fn joined(r: &str, messages: Vec<Message>, more: bool, latest_seq: u64) -> Serve
         messages,
         more,
         latest_seq,
+        topic: String::new(),
+        role: Default::default(),
     }
 }
 
@@ -118,11 +121,13 @@ fn connected() -> ChatState {
         vec![
             ClientMsg::Join {
                 room: room("lobby"),
-                since: None
+                since: None,
+                password: None,
             },
             ClientMsg::Join {
                 room: room("rust"),
-                since: None
+                since: None,
+                password: None,
             },
         ]
     );
@@ -134,6 +139,7 @@ fn connected() -> ChatState {
 }
 
 mod edits;
+mod moderation;
 mod people;
 mod resume;
 mod sending;

@@ -31,11 +31,13 @@ fn resume_after_reconnect_stores_each_message_once_in_seq_order() {
         vec![
             ClientMsg::Join {
                 room: room("lobby"),
-                since: Some(3)
+                since: Some(3),
+                password: None,
             },
             ClientMsg::Join {
                 room: room("rust"),
-                since: Some(2)
+                since: Some(2),
+                password: None,
             },
         ]
     );
@@ -90,7 +92,8 @@ fn frames_out_of_order_are_kept_in_seq_order_and_gaps_are_refetched() {
     );
     assert!(frames(&out).contains(&ClientMsg::Join {
         room: room("rust"),
-        since: Some(2)
+        since: Some(2),
+        password: None,
     }));
     s.apply(joined("rust", msgs("rust", 3..=7, "bob"), false, 7), T0);
     assert_eq!(seqs(&s, "rust"), vec![1, 2, 3, 4, 5, 6, 7]);
@@ -158,7 +161,8 @@ fn a_resume_with_more_keeps_pulling_or_drops_a_hole() {
         frames(&out),
         vec![ClientMsg::Join {
             room: room("lobby"),
-            since: Some(503)
+            since: Some(503),
+            password: None,
         }]
     );
     // The reply holds only the newest ones: the hole is dropped, not shown.

@@ -144,7 +144,8 @@ fn a_message_in_an_unknown_room_creates_it_and_counts_once() {
         frames(&out),
         vec![ClientMsg::Join {
             room: dm.clone(),
-            since: None
+            since: None,
+            password: None,
         }]
     );
     assert_eq!(s.rooms[&dm].unread, 1);
@@ -170,7 +171,8 @@ fn joining_a_new_room_shows_it_without_unread() {
         frames(&out),
         vec![ClientMsg::Join {
             room: room("help"),
-            since: None
+            since: None,
+            password: None,
         }]
     );
     assert_eq!(s.active, Some(room("lobby")));

@@ -7,6 +7,7 @@ mod blocking;
 mod composing;
 mod images;
 mod language;
+mod moderation;
 mod webdriver;
 
 use std::path::PathBuf;
