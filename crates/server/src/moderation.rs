@@ -160,8 +160,8 @@ impl Chat {
         };
         let password_hash = match &action {
             ModAction::Settings(settings) => match &settings.password {
-                Some(p) => Some(crate::password::hash_secret(p.expose().to_owned()).await?),
-                None => None,
+                Some(Some(p)) => Some(crate::password::hash_secret(p.expose().to_owned()).await?),
+                _ => None,
             },
             _ => None,
         };

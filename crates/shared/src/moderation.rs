@@ -142,14 +142,29 @@ pub struct RoomSettings {
     /// Not listed in `GET /api/rooms`; joinable only by invitation, or with
     /// the password when one is set.
     pub private: bool,
-    /// When set, joining takes this password (or an invitation). `null`
-    /// removes the password.
-    #[serde(default)]
-    pub password: Option<RoomPassword>,
+    /// Joining takes the password (or an invitation). Absent: the room
+    /// keeps the password it has (or has none); `null` removes it; a string
+    /// sets it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub password: Option<Option<RoomPassword>>,
     /// Members at most (`null`: no cap); owners, moderators and admins
     /// may join a full room.
     #[serde(default)]
     pub max_members: Option<u32>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null` (an
+/// absent one is `None` by `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// One moderation request, tagged by `action`.
@@ -249,9 +264,10 @@ impl ModAction {
             },
             Self::Topic { topic } => RoomEvent::Topic { topic },
             Self::Moderator { user, appoint } => RoomEvent::Moderator { user, appoint },
+            // Whether a kept password exists is the store's to say.
             Self::Settings(s) => RoomEvent::Settings {
                 private: s.private,
-                password: s.password.is_some(),
+                password: matches!(s.password, Some(Some(_))),
                 max_members: s.max_members,
             },
             Self::Invite { user } => RoomEvent::Invite { user },

@@ -576,3 +576,31 @@ fn room_password_is_not_logged() {
     };
     assert!(!format!("{join:?}").contains("hunter2"));
 }
+
+/// Room settings: an absent password keeps the room's, `null` removes it.
+#[test]
+fn settings_keep_remove_or_set_the_password() {
+    let parse = |json: &str| match serde_json::from_str::<ClientMsg>(json).unwrap() {
+        ClientMsg::Moderate {
+            action: ModAction::Settings(settings),
+            ..
+        } => settings.password,
+        other => panic!("{other:?}"),
+    };
+    let frame = r#"{"type":"moderate","room":"club","action":"settings","private":true"#;
+    assert_eq!(parse(&format!("{frame}}}")), None);
+    assert_eq!(parse(&format!(r#"{frame},"password":null}}"#)), Some(None));
+    assert_eq!(
+        parse(&format!(r#"{frame},"password":"k"}}"#)),
+        Some(Some(RoomPassword::parse("k").unwrap()))
+    );
+    let keep = ModAction::Settings(RoomSettings {
+        private: true,
+        password: None,
+        max_members: None,
+    });
+    assert_eq!(
+        serde_json::to_value(&keep).unwrap(),
+        json!({"action":"settings","private":true,"max_members":null})
+    );
+}

@@ -25,7 +25,8 @@ fn parse_cap(raw: &str) -> Result<Option<u32>, ()> {
     }
 }
 
-/// Private or not, the password (empty: none) and the member cap, saved
+/// Private or not, the password (a new one, kept, or removed) and the
+/// member cap, saved
 /// together as one `settings` action. Only for owners (and admins).
 #[component]
 pub fn RoomAccess(
@@ -37,19 +38,23 @@ pub fn RoomAccess(
     let i18n = use_i18n();
     let private = RwSignal::new(admin.private);
     let password = RwSignal::new(String::new());
+    let remove = RwSignal::new(false);
     let cap = RwSignal::new(admin.max_members.map(|n| n.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<Unusable>);
     let has_password = admin.password;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = password.get_untracked();
-        let password = if typed.is_empty() {
-            None
-        } else {
+        // Empty keeps the room's password; the box removes it.
+        let password = if !typed.is_empty() {
             match RoomPassword::parse(&typed) {
-                Ok(p) => Some(p),
+                Ok(p) => Some(Some(p)),
                 Err(_) => return error.set(Some(Unusable::Password)),
             }
+        } else if remove.get_untracked() {
+            Some(None)
+        } else {
+            None
         };
         let Ok(max_members) = parse_cap(&cap.get_untracked()) else {
             return error.set(Some(Unusable::Cap));
@@ -92,6 +97,17 @@ pub fn RoomAccess(
                     on:input=move |ev| password.set(event_target_value(&ev))
                 />
             </label>
+            <Show when=move || has_password>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        class="remove-password"
+                        prop:checked=move || remove.get()
+                        on:change=move |ev| remove.set(event_target_checked(&ev))
+                    />
+                    <span>{t!(i18n, remove_password)}</span>
+                </label>
+            </Show>
             <label>
                 <span>{t!(i18n, member_cap)}</span>
                 <input

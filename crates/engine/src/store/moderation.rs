@@ -37,7 +37,9 @@ pub struct ModWrite {
     /// are a server admin.
     pub target: Option<(User, bool)>,
     pub op: ModOp,
-    /// The new room password's argon2id hash, for `Settings` with one.
+    /// The new room password's argon2id hash, for `Settings` that set one
+    /// (`password: Some(Some(_))`); `Some(None)` removes the password and
+    /// `None` keeps it.
     pub password_hash: Option<String>,
     pub ts: Timestamp,
 }

@@ -174,8 +174,24 @@ async fn invitations_passwords_and_caps_decide_who_joins() {
         (json!(true), json!(true), json!(3))
     );
 
-    // Opening the room again (no password, no cap) over the WebSocket.
+    // Settings without `password` keep it: listed again, no cap, still
+    // locked ...
     let open = json!({"type":"moderate","room":"vault","action":"settings","private":false});
+    let entry = a.ask(open).await.expect("settings");
+    assert!(matches!(
+        entry.event,
+        Some(RoomEvent::Settings {
+            private: false,
+            password: true,
+            max_members: None
+        })
+    ));
+    assert_eq!(
+        join_with(&mut f, "vault", None).await,
+        Some(ErrorCode::Forbidden)
+    );
+    // ... and `null` removes it, over the WebSocket.
+    let open = json!({"type":"moderate","room":"vault","action":"settings","private":false,"password":null});
     let entry = a.ask(open).await.expect("settings");
     assert!(matches!(
         entry.event,

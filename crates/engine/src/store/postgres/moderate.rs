@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use confab_shared::moderation::ModAction;
+use confab_shared::moderation::{ModAction, RoomEvent};
 use confab_shared::{EntryKind, Message};
 use sqlx::{Postgres, Row, Transaction};
 
@@ -167,7 +167,17 @@ pub(super) async fn commit_once(mut tx: Tx, m: &ModWrite) -> StoreResult<Outcome
             if let Some(refusal) = act(&mut tx, &room, m, action, target_member).await? {
                 return Ok(Outcome::Refused(refusal));
             }
-            (EntryKind::Moderation, Some(action.event()), None)
+            let mut event = action.event();
+            if let RoomEvent::Settings { password, .. } = &mut event {
+                // The room's password as it is now (a kept one too).
+                *password = sqlx::query_scalar(
+                    "SELECT password_hash IS NOT NULL FROM rooms WHERE name = $1",
+                )
+                .bind(&room)
+                .fetch_one(&mut *tx)
+                .await?;
+            }
+            (EntryKind::Moderation, Some(event), None)
         }
     };
     let removes = event.as_ref().is_some_and(|e| e.removes_member());
@@ -339,16 +349,19 @@ async fn act(
             pair(sql).execute(&mut **tx).await?;
         }
         ModAction::Settings(settings) => {
-            sqlx::query(
-                "UPDATE rooms SET private = $2, password_hash = $3, max_members = $4 \
-                 WHERE name = $1",
-            )
-            .bind(room)
-            .bind(settings.private)
-            .bind(&m.password_hash)
-            .bind(settings.max_members.and_then(|n| i32::try_from(n).ok()))
-            .execute(&mut **tx)
-            .await?;
+            sqlx::query("UPDATE rooms SET private = $2, max_members = $3 WHERE name = $1")
+                .bind(room)
+                .bind(settings.private)
+                .bind(settings.max_members.and_then(|n| i32::try_from(n).ok()))
+                .execute(&mut **tx)
+                .await?;
+            if settings.password.is_some() {
+                sqlx::query("UPDATE rooms SET password_hash = $2 WHERE name = $1")
+                    .bind(room)
+                    .bind(&m.password_hash)
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
         ModAction::Invite { .. } => {
             pair("INSERT INTO room_invites (room, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")

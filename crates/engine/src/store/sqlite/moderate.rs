@@ -4,7 +4,7 @@
 //! ([`crate::store::moderation`]); this file reads the facts and applies
 //! the effects.
 
-use confab_shared::moderation::{ModAction, RoomRole};
+use confab_shared::moderation::{ModAction, RoomEvent, RoomRole};
 use confab_shared::{EntryKind, Message, RoomId, User};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -133,7 +133,16 @@ pub(super) fn apply(
             if let Some(refusal) = act(tx, &room, &m, action, ts)? {
                 return Ok(Outcome::Refused(refusal));
             }
-            (EntryKind::Moderation, Some(action.event()), None)
+            let mut event = action.event();
+            if let RoomEvent::Settings { password, .. } = &mut event {
+                // The room's password as it is now (a kept one too).
+                *password = tx
+                    .prepare_cached(
+                        "SELECT 1 FROM rooms WHERE name = ?1 AND password_hash IS NOT NULL",
+                    )?
+                    .exists([&room])?;
+            }
+            (EntryKind::Moderation, Some(event), None)
         }
     };
     let seq = latest + 1;
@@ -268,16 +277,12 @@ fn act(
                 .execute(params![room, target_id])?;
         }
         ModAction::Settings(settings) => {
-            tx.prepare_cached(
-                "UPDATE rooms SET private = ?2, password_hash = ?3, max_members = ?4 \
-                 WHERE name = ?1",
-            )?
-            .execute(params![
-                room,
-                settings.private,
-                m.password_hash,
-                settings.max_members
-            ])?;
+            tx.prepare_cached("UPDATE rooms SET private = ?2, max_members = ?3 WHERE name = ?1")?
+                .execute(params![room, settings.private, settings.max_members])?;
+            if settings.password.is_some() {
+                tx.prepare_cached("UPDATE rooms SET password_hash = ?2 WHERE name = ?1")?
+                    .execute(params![room, m.password_hash])?;
+            }
         }
         ModAction::Invite { .. } => {
             tx.prepare_cached(
