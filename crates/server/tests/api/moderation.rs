@@ -84,6 +84,28 @@ async fn moderators_act_and_everyone_else_is_forbidden_with_nothing_changed() {
         app.connect(&bob).await,
         app.connect(&carol).await,
     );
+    // bob also uses a second device: a session of his own account.
+    let claim = json!({"name":"bob","password":"correct horse battery"});
+    assert_eq!(
+        app.post("/api/account", &bob, claim.clone()).await.status(),
+        200
+    );
+    let res = http()
+        .post(app.url("/api/login"))
+        .json(&claim)
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200);
+    let token = res.json::<Value>().await.expect("session")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let phone = Session {
+        token,
+        name: "bob".into(),
+    };
+    let mut b2 = app.connect(&phone).await;
     // alice creates the room, so she owns it.
     match a.join("club", None).await {
         ServerMsg::Joined { role, .. } => assert_eq!(role, confab_shared::RoomRole::Owner),
@@ -223,6 +245,15 @@ async fn moderators_act_and_everyone_else_is_forbidden_with_nothing_changed() {
     assert_eq!(next_entry(&mut b, "club").await, kicked);
     hears_left(&mut b, "club", "bob").await;
     hears_left(&mut a, "club", "bob").await;
+    // His other device leaves the room too, at once.
+    assert_eq!(next_entry(&mut b2, "club").await, appointed);
+    assert_eq!(next_entry(&mut b2, "club").await, kicked);
+    hears_left(&mut b2, "club", "bob").await;
+    let send = json!({"type":"send","room":"club","text":"from my phone","client_id":"p1"});
+    assert_eq!(
+        b2.ask(send).await.err().map(|r| r.code),
+        Some(ErrorCode::NotMember)
+    );
     let send = json!({"type":"send","room":"club","text":"still here?","client_id":"b2"});
     assert_eq!(
         b.ask(send).await.err().map(|r| r.code),
