@@ -77,6 +77,9 @@ pub struct Chat {
     pub flood: Arc<dyn FloodGate>,
     /// Server admins (`--admin`): they moderate every room.
     pub admins: crate::moderation::Admins,
+    /// Wrong room passwords per user and room: guessing waits, as failed
+    /// logins do.
+    pub room_passwords: Arc<crate::limits::logins::LoginThrottle>,
 }
 
 impl Chat {

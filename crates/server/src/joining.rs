@@ -66,7 +66,7 @@ impl Chat {
         if room.is_direct() {
             self.check_direct(&room, user).await?;
         }
-        let proven = self.proven_password(&room, password).await?;
+        let proven = self.proven_password(user, &room, password).await?;
         if let Some(a) = asker {
             self.hub
                 .send(Command::Joining {

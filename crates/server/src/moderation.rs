@@ -105,6 +105,7 @@ impl Chat {
     /// A wrong password is refused here, before any write.
     pub async fn proven_password(
         &self,
+        user: &User,
         room: &RoomId,
         password: Option<RoomPassword>,
     ) -> Result<Option<String>, AppError> {
@@ -120,9 +121,21 @@ impl Chat {
             // No password to prove: the join goes on without one.
             return Ok(None);
         };
+        // Guessing waits: a few wrong passwords per user and room, then
+        // waits that double with each further one (as failed logins).
+        let key = format!("{room}\n{}", user.id);
+        self.room_passwords.check(&key, None).map_err(|e| match e {
+            AppError::RateLimited { retry_after, .. } => AppError::RateLimited {
+                message: "too many wrong room passwords: wait and try again".into(),
+                retry_after,
+            },
+            other => other,
+        })?;
         if crate::password::verify(password.expose(), Some(hash.clone())).await? {
+            self.room_passwords.succeeded(&key);
             Ok(Some(hash))
         } else {
+            self.room_passwords.failed(&key, None);
             Err(refused(
                 Refusal::Forbidden(confab_engine::store::Forbidden::WrongPassword),
                 Some(room),

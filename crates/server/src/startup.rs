@@ -209,6 +209,7 @@ impl Application {
             max_rooms_per_user: settings.max_rooms_per_user,
             flood: flood_gate(&settings)?,
             admins: crate::moderation::Admins::parse(&settings.admins)?,
+            room_passwords: Default::default(),
         };
         let state = web::Data::new(AppState {
             store,

@@ -41,12 +41,12 @@ async fn listed(app: &TestApp, who: &Session) -> Vec<String> {
 #[tokio::test]
 async fn invitations_passwords_and_caps_decide_who_joins() {
     let app = spawn_app().await;
-    let names = ["alice", "dave", "erin", "frank"];
+    let names = ["alice", "dave", "erin", "frank", "gus"];
     let mut sessions = Vec::new();
     for name in names {
         sessions.push(app.login(name).await);
     }
-    let [alice, dave, erin, frank] = &sessions[..] else {
+    let [alice, dave, erin, frank, gus] = &sessions[..] else {
         unreachable!()
     };
     let mut a = app.connect(alice).await;
@@ -137,6 +137,30 @@ async fn invitations_passwords_and_caps_decide_who_joins() {
         Some(ErrorCode::Forbidden)
     );
     assert_eq!(join_with(&mut e, "vault", Some("열쇠 key")).await, None);
+    // Guessing waits: after five wrong passwords even the right one is
+    // answered `rate_limited` with how long to wait.
+    let mut g = app.connect(gus).await;
+    for i in 0..5 {
+        let guess = format!("guess {i}");
+        assert_eq!(
+            join_with(&mut g, "vault", Some(&guess)).await,
+            Some(ErrorCode::Forbidden)
+        );
+    }
+    g.send_json(json!({"type":"join","room":"vault","password":"열쇠 key"}))
+        .await;
+    match g
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. } | ServerMsg::Joined { .. }))
+        .await
+    {
+        ServerMsg::Error {
+            code, retry_after, ..
+        } => {
+            assert_eq!(code, ErrorCode::RateLimited);
+            assert!(retry_after.is_some());
+        }
+        other => panic!("a guesser went on guessing: {other:?}"),
+    }
     assert_eq!(
         join_with(&mut f, "vault", Some("열쇠 key")).await,
         Some(ErrorCode::RoomFull)
