@@ -2,7 +2,7 @@
 //! member from the member list; the member's page drops the room and says
 //! who removed them; the owner's log shows the kick as a line of its own.
 //! Rejoined, the member sees the topic the owner sets in the settings
-//! panel.
+//! panel, and the owner deletes the member's message.
 
 use serde_json::json;
 
@@ -106,6 +106,14 @@ async fn an_owner_kicks_a_member_who_loses_the_room_and_sees_the_topic_after_rej
     )
     .await;
     alice.screenshot("moderation-settings").await;
+
+    // The owner deletes bob's message (his only one): a tombstone for both.
+    super::composing::reveal_and_click(&alice, ".message:not(.own) .delete-message").await;
+    alice.accept_dialog().await;
+    wait_for_count(&bob, ".message.deleted", 1).await;
+    wait_for_count(&alice, ".message.deleted", 1).await;
+    assert_eq!(shown(&bob, "hello from bob").await, 0);
+    assert_eq!(shown(&alice, "hello from bob").await, 0);
     alice.close().await;
     bob.close().await;
 }
