@@ -19,13 +19,16 @@ use crate::store::{
 
 type Tx = Transaction<'static, Postgres>;
 
-/// One query: the room's owner and settings, and the user's standing.
+/// One query: the room's owner and settings, and the user's standing (the
+/// room's members are counted only when it has a cap: a join into a big
+/// open room does not count them).
 const FACTS_SQL: &str = "SELECT r.created_by, r.private, r.password_hash, r.max_members, \
        EXISTS (SELECT 1 FROM memberships x WHERE x.room = r.name AND x.user_id = $2) AS member, \
        EXISTS (SELECT 1 FROM room_moderators x WHERE x.room = r.name AND x.user_id = $2) AS moderator, \
        EXISTS (SELECT 1 FROM room_bans x WHERE x.room = r.name AND x.user_id = $2) AS banned, \
        EXISTS (SELECT 1 FROM room_invites x WHERE x.room = r.name AND x.user_id = $2) AS invited, \
-       (SELECT COUNT(*) FROM memberships x WHERE x.room = r.name) AS members \
+       CASE WHEN r.max_members IS NULL THEN 0 \
+         ELSE (SELECT COUNT(*) FROM memberships x WHERE x.room = r.name) END AS members \
      FROM rooms r WHERE r.name = $1";
 
 struct Facts {
