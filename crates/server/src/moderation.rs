@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use confab_engine::store::{ModOp, ModWrite, Refusal, Write};
+use confab_engine::store::{Forbidden, ModOp, ModWrite, Refusal, Write};
 use confab_shared::moderation::{ModAction, RoomAdmin, RoomPassword, RoomRole};
 use confab_shared::{ClientId, Message, RoomId, Timestamp, User, UserName};
 
@@ -137,7 +137,7 @@ impl Chat {
         } else {
             self.room_passwords.failed(&key, None);
             Err(refused(
-                Refusal::Forbidden(confab_engine::store::Forbidden::WrongPassword),
+                Refusal::Forbidden(Forbidden::WrongPassword),
                 Some(room),
             ))
         }
@@ -159,6 +159,18 @@ impl Chat {
                 "a direct conversation has no moderators".into(),
             ));
         }
+        // Asked here too (the store decides again at commit time): someone
+        // without the role costs one read, not a password hash nor a
+        // transaction of the writer's.
+        let role = self.role(user, &room).await?;
+        let op = ModOp::Action(action.clone());
+        if let Some(refusal @ Refusal::Forbidden(Forbidden::NoRole)) =
+            confab_engine::store::moderation_refusal(role, &op, None)
+        {
+            return Err(refused(refusal, Some(&room)));
+        }
+        // Moderations count against the user's send allowance like posts.
+        self.take_send(user).await?;
         let target = match action.user() {
             Some(name) => {
                 let found = self
@@ -179,7 +191,7 @@ impl Chat {
             _ => None,
         };
         let write = self
-            .mod_write(user, &room, ModOp::Action(action), target, password_hash)
+            .mod_write(user, &room, op, target, password_hash)
             .await?;
         self.commit_post(room, vec![write], client_id, asker).await
     }
@@ -224,10 +236,7 @@ impl Chat {
     pub async fn room_admin(&self, user: &User, room: &RoomId) -> Result<RoomAdmin, AppError> {
         let role = self.role(user, room).await?;
         if !role.moderates() {
-            return Err(refused(
-                Refusal::Forbidden(confab_engine::store::Forbidden::NoRole),
-                Some(room),
-            ));
+            return Err(refused(Refusal::Forbidden(Forbidden::NoRole), Some(room)));
         }
         let staff = self
             .store

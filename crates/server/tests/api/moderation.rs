@@ -422,3 +422,31 @@ async fn moderators_act_and_everyone_else_is_forbidden_with_nothing_changed() {
     assert_eq!(settings["moderators"], json!(["carol"]));
     assert_eq!(settings["topic"], "러스트 이야기");
 }
+
+#[tokio::test]
+async fn moderations_count_against_the_send_allowance() {
+    let app = spawn_app_with(|s| {
+        s.send_rate = 1;
+        s.send_burst = 2;
+    })
+    .await;
+    let alice = app.login("alice").await;
+    let mut a = app.connect(&alice).await;
+    assert!(matches!(
+        a.join("den", None).await,
+        ServerMsg::Joined { .. }
+    ));
+    for topic in ["one", "two"] {
+        a.ask(moderate("den", json!({"action":"topic","topic":topic})))
+            .await
+            .expect("within the burst");
+    }
+    let third = a
+        .ask(moderate("den", json!({"action":"topic","topic":"three"})))
+        .await
+        .expect_err("over the allowance");
+    assert_eq!(third.code, ErrorCode::RateLimited);
+    assert!(third.retry_after.is_some());
+    let page = app.history("den", &alice).await;
+    assert_eq!(page.len(), 2, "nothing over the allowance was logged");
+}
