@@ -2,7 +2,7 @@
 //! room's gates), then the `joined` page, queued by the hub in order with
 //! the room's live messages.
 
-use confab_engine::store::{Outcome, Refusal, Write};
+use confab_engine::store::{Outcome, Refusal, Standing, Write};
 use confab_shared::moderation::{RoomPassword, RoomRole};
 use confab_shared::{
     Member, RoomId, ServerMsg, User, DEFAULT_JOIN_MESSAGES, MAX_JOINED_MEMBERS, MAX_RESUME_MESSAGES,
@@ -141,14 +141,14 @@ impl Chat {
         since: Option<u64>,
     ) -> Result<ServerMsg, AppError> {
         let latest_seq = self.store.latest_seq(room).await?.unwrap_or(0);
-        let topic = match room {
-            RoomId::Public(_) => self.store.room_gate(room).await?.unwrap_or_default().topic,
-            RoomId::Direct(..) => String::new(),
+        // One read for the role and the topic; a conversation has neither.
+        let Standing { mut role, topic } = match room {
+            RoomId::Public(_) => self.store.standing(room, &user.id).await?,
+            RoomId::Direct(..) => Standing::default(),
         };
-        let role = match room {
-            RoomId::Public(_) => self.role(user, room).await?,
-            RoomId::Direct(..) => RoomRole::Member,
-        };
+        if !room.is_direct() && self.is_admin(user).await? {
+            role = RoomRole::Admin;
+        }
         let page = match since {
             Some(since) => {
                 self.store

@@ -97,7 +97,7 @@ impl Chat {
         if self.is_admin(user).await? {
             return Ok(RoomRole::Admin);
         }
-        Ok(self.store.role_in(room, &user.id).await?)
+        Ok(self.store.standing(room, &user.id).await?.role)
     }
 
     /// The hash of `room`'s password when `password` is it: what a join

@@ -17,7 +17,7 @@ pub use accounts::{Credentials, Device, SessionInfo};
 pub use blocks::Blocks;
 pub use moderation::{
     join_refusal, moderation_refusal, role_of, seconds_left, Forbidden, JoinFacts, ModOp, ModWrite,
-    Moderation, RoomGate, RoomStaff,
+    Moderation, RoomGate, RoomStaff, Standing,
 };
 
 use async_trait::async_trait;

@@ -169,6 +169,13 @@ pub struct RoomStaff {
     pub invites: Vec<UserName>,
 }
 
+/// A user's role in a room, with the room's topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub role: RoomRole,
+    pub topic: String,
+}
+
 /// What a joining user needs to know of a room before the commit.
 #[derive(Debug, Clone, Default)]
 pub struct RoomGate {
@@ -182,8 +189,9 @@ pub struct RoomGate {
 #[async_trait]
 pub trait Moderation: Send + Sync {
     /// The user's role in the room, not counting server admins (the
-    /// caller knows those).
-    async fn role_in(&self, room: &RoomId, user_id: &str) -> StoreResult<RoomRole>;
+    /// caller knows those), and the room's topic: one read, what a `joined`
+    /// needs (`Member` and no topic for a room that does not exist).
+    async fn standing(&self, room: &RoomId, user_id: &str) -> StoreResult<Standing>;
     /// Whether the user is banned from the room.
     async fn is_banned(&self, room: &RoomId, user_id: &str) -> StoreResult<bool>;
     /// The room's topic, privacy and password hash; `None` if there is no

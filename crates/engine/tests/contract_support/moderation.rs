@@ -36,7 +36,7 @@ pub async fn moderation_is_decided_at_commit_and_logged(store: &dyn Store) {
         one(store, join(&club, u)).await;
     }
     assert_eq!(
-        store.role_in(&club, &owner.id).await.expect("role"),
+        store.standing(&club, &owner.id).await.expect("role").role,
         RoomRole::Owner
     );
     let bob_name = bob.name.clone();
@@ -64,7 +64,7 @@ pub async fn moderation_is_decided_at_commit_and_logged(store: &dyn Store) {
         Outcome::Moderated { left: None, .. }
     ));
     assert_eq!(
-        store.role_in(&club, &carol.id).await.expect("role"),
+        store.standing(&club, &carol.id).await.expect("role").role,
         RoomRole::Moderator
     );
 

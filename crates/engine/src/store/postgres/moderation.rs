@@ -2,19 +2,19 @@
 //! PostgreSQL's placeholders).
 
 use async_trait::async_trait;
-use confab_shared::moderation::{Muted, RoomRole};
+use confab_shared::moderation::Muted;
 use confab_shared::{RoomId, Timestamp, UserName};
 use sqlx::Row;
 
 use super::PgStore;
 use super::{corrupt, user_from_row};
-use crate::store::{role_of, Moderation, RoomGate, RoomStaff, StoreResult};
+use crate::store::{role_of, Moderation, RoomGate, RoomStaff, Standing, StoreResult};
 
 #[async_trait]
 impl Moderation for PgStore {
-    async fn role_in(&self, room: &RoomId, user_id: &str) -> StoreResult<RoomRole> {
+    async fn standing(&self, room: &RoomId, user_id: &str) -> StoreResult<Standing> {
         let row = sqlx::query(
-            "SELECT r.created_by, \
+            "SELECT r.created_by, r.topic, \
                EXISTS (SELECT 1 FROM room_moderators m WHERE m.room = r.name AND m.user_id = $2) \
                  AS moderator \
              FROM rooms r WHERE r.name = $1",
@@ -24,15 +24,13 @@ impl Moderation for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(RoomRole::Member);
+            return Ok(Standing::default());
         };
         let owner: Option<String> = row.try_get("created_by")?;
-        Ok(role_of(
-            user_id,
-            false,
-            owner.as_deref(),
-            row.try_get("moderator")?,
-        ))
+        Ok(Standing {
+            role: role_of(user_id, false, owner.as_deref(), row.try_get("moderator")?),
+            topic: row.try_get("topic")?,
+        })
     }
 
     async fn is_banned(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {

@@ -1,19 +1,19 @@
 //! [`Moderation`] reads on SQLite, through the sqlx pool.
 
 use async_trait::async_trait;
-use confab_shared::moderation::{Muted, RoomRole};
+use confab_shared::moderation::Muted;
 use confab_shared::{RoomId, Timestamp, UserName};
 use sqlx::Row;
 
 use super::rows::{corrupt, user_from_row};
 use super::SqliteStore;
-use crate::store::{role_of, Moderation, RoomGate, RoomStaff, StoreResult};
+use crate::store::{role_of, Moderation, RoomGate, RoomStaff, Standing, StoreResult};
 
 #[async_trait]
 impl Moderation for SqliteStore {
-    async fn role_in(&self, room: &RoomId, user_id: &str) -> StoreResult<RoomRole> {
+    async fn standing(&self, room: &RoomId, user_id: &str) -> StoreResult<Standing> {
         let row = sqlx::query(
-            "SELECT r.created_by, \
+            "SELECT r.created_by, r.topic, \
                EXISTS (SELECT 1 FROM room_moderators m WHERE m.room = r.name AND m.user_id = ?2) \
                  AS moderator \
              FROM rooms r WHERE r.name = ?1",
@@ -23,15 +23,13 @@ impl Moderation for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(RoomRole::Member);
+            return Ok(Standing::default());
         };
         let owner: Option<String> = row.try_get("created_by")?;
-        Ok(role_of(
-            user_id,
-            false,
-            owner.as_deref(),
-            row.try_get("moderator")?,
-        ))
+        Ok(Standing {
+            role: role_of(user_id, false, owner.as_deref(), row.try_get("moderator")?),
+            topic: row.try_get("topic")?,
+        })
     }
 
     async fn is_banned(&self, room: &RoomId, user_id: &str) -> StoreResult<bool> {
