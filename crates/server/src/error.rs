@@ -3,9 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use confab_shared::{ErrorBody, ErrorCode, RoomId, ServerMsg, UserName};
+use confab_shared::{ErrorBody, ErrorCode, RoomId, ServerMsg, Timestamp, UserName};
 
-use confab_engine::store::StoreError;
+use confab_engine::store::{Refusal, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -61,6 +61,49 @@ impl AppError {
         Self::Forbidden(format!(
             "{room} is a direct conversation between two other users"
         ))
+    }
+
+    /// The error a write the store refused answers with: one wording for
+    /// posts, edits, joins and moderations.
+    pub fn refused(refusal: Refusal, room: Option<&RoomId>) -> Self {
+        let room_name = room.map_or_else(|| "the room".to_owned(), |r| r.to_string());
+        match refusal {
+            Refusal::Forbidden(why) => Self::Forbidden(match room {
+                Some(room) => why.explain(room),
+                None => "you are not allowed to do that".into(),
+            }),
+            Refusal::RoomFull => {
+                Self::RoomFull(format!("{room_name} has as many members as it may"))
+            }
+            Refusal::Muted { until_ms } => {
+                let retry_after =
+                    confab_engine::store::seconds_left(until_ms, Timestamp::now().millis());
+                Self::Muted {
+                    message: format!("you are muted in {room_name} for {retry_after} more seconds"),
+                    retry_after,
+                }
+            }
+            Refusal::TargetNotMember => {
+                Self::NotFound(format!("that user is not a member of {room_name}"))
+            }
+            Refusal::NotBanned => {
+                Self::NotFound(format!("that user is not banned from {room_name}"))
+            }
+            Refusal::TooManyRooms => {
+                Self::TooManyRooms("you created as many rooms as you may".into())
+            }
+            Refusal::NotMember | Refusal::NoSuchRoom => match room {
+                Some(room) => Self::NotMember(room.clone()),
+                None => Self::Invalid("join the room first".into()),
+            },
+            Refusal::NoSuchMessage => Self::NotFound(format!(
+                "{room_name} has no such message, or it was deleted"
+            )),
+            Refusal::NotAuthor => Self::Forbidden(
+                "only its author can edit a message; only its author or a moderator can delete it"
+                    .into(),
+            ),
+        }
     }
 
     /// A direct message to someone who blocks the sender.

@@ -48,7 +48,7 @@ impl Chat {
                  may: join an existing room instead",
                 self.max_rooms_per_user
             ))),
-            Outcome::Refused(refusal) => Err(crate::moderation::refused(refusal, Some(&room))),
+            Outcome::Refused(refusal) => Err(AppError::refused(refusal, Some(&room))),
             other => Err(AppError::Internal(format!("a join ended as {other:?}"))),
         }
     }

@@ -40,47 +40,6 @@ impl Admins {
     }
 }
 
-/// The error a refused write answers with.
-pub fn refused(refusal: Refusal, room: Option<&RoomId>) -> AppError {
-    let room_name = room.map_or_else(|| "the room".to_owned(), |r| r.to_string());
-    match refusal {
-        Refusal::Forbidden(why) => AppError::Forbidden(match room {
-            Some(room) => why.explain(room),
-            None => "you are not allowed to do that".into(),
-        }),
-        Refusal::RoomFull => {
-            AppError::RoomFull(format!("{room_name} has as many members as it may"))
-        }
-        Refusal::Muted { until_ms } => {
-            let retry_after =
-                confab_engine::store::seconds_left(until_ms, Timestamp::now().millis());
-            AppError::Muted {
-                message: format!("you are muted in {room_name} for {retry_after} more seconds"),
-                retry_after,
-            }
-        }
-        Refusal::TargetNotMember => {
-            AppError::NotFound(format!("that user is not a member of {room_name}"))
-        }
-        Refusal::NotBanned => {
-            AppError::NotFound(format!("that user is not banned from {room_name}"))
-        }
-        Refusal::TooManyRooms => {
-            AppError::TooManyRooms("you created as many rooms as you may".into())
-        }
-        Refusal::NotMember | Refusal::NoSuchRoom => match room {
-            Some(room) => AppError::NotMember(room.clone()),
-            None => AppError::Invalid("join the room first".into()),
-        },
-        Refusal::NoSuchMessage => AppError::NotFound(format!(
-            "{room_name} has no such message, or it was deleted"
-        )),
-        Refusal::NotAuthor => {
-            AppError::Forbidden("only its author or a moderator can delete a message".into())
-        }
-    }
-}
-
 impl Chat {
     /// Whether `user` is a server admin: named by `--admin` and holding
     /// a password (the store is asked only for those names).
@@ -136,7 +95,7 @@ impl Chat {
             Ok(Some(hash))
         } else {
             self.room_passwords.failed(&key, None);
-            Err(refused(
+            Err(AppError::refused(
                 Refusal::Forbidden(Forbidden::WrongPassword),
                 Some(room),
             ))
@@ -167,7 +126,7 @@ impl Chat {
         if let Some(refusal @ Refusal::Forbidden(Forbidden::NoRole)) =
             confab_engine::store::moderation_refusal(role, &op, None)
         {
-            return Err(refused(refusal, Some(&room)));
+            return Err(AppError::refused(refusal, Some(&room)));
         }
         // Moderations count against the user's send allowance like posts.
         self.take_send(user).await?;
@@ -236,7 +195,10 @@ impl Chat {
     pub async fn room_admin(&self, user: &User, room: &RoomId) -> Result<RoomAdmin, AppError> {
         let role = self.role(user, room).await?;
         if !role.moderates() {
-            return Err(refused(Refusal::Forbidden(Forbidden::NoRole), Some(room)));
+            return Err(AppError::refused(
+                Refusal::Forbidden(Forbidden::NoRole),
+                Some(room),
+            ));
         }
         let staff = self
             .store

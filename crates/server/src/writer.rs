@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use confab_engine::bus::{Broker, BusBody, BusEvent, ConnId};
-use confab_engine::store::{LogBody, LogEntry, Outcome, Refusal, Store, Write};
+use confab_engine::store::{LogBody, LogEntry, Outcome, Store, Write};
 use confab_shared::{ClientId, EntryKind, RoomId, ServerMsg, ServerMsgKind};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -329,22 +329,11 @@ pub fn posted(outcome: Outcome, room: Option<&RoomId>) -> Result<confab_shared::
             ..
         })
         | Outcome::Duplicate { message, .. } => Ok(message),
-        Outcome::Refused(Refusal::NoSuchMessage) => Err(AppError::NotFound(match room {
-            Some(room) => format!("{room} has no such message, or it was deleted"),
-            None => "no such message, or it was deleted".into(),
-        })),
-        Outcome::Refused(Refusal::NotAuthor) => Err(AppError::Forbidden(
-            "only its author can edit or delete a message".into(),
-        )),
-        Outcome::Refused(Refusal::NotMember | Refusal::NoSuchRoom) => match room {
-            Some(room) => Err(AppError::NotMember(room.clone())),
-            None => Err(AppError::Invalid("join the room first".into())),
-        },
         Outcome::Moderated { entry, .. } => match entry.body {
             LogBody::Message { message, .. } => Ok(message),
             other => Err(AppError::Internal(format!("a moderation logged {other:?}"))),
         },
-        Outcome::Refused(refusal) => Err(crate::moderation::refused(refusal, room)),
+        Outcome::Refused(refusal) => Err(AppError::refused(refusal, room)),
         other => Err(AppError::Internal(format!("a post ended as {other:?}"))),
     }
 }
