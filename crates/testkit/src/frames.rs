@@ -19,7 +19,12 @@ type WsResult = std::result::Result<WsMessage, tokio_tungstenite::tungstenite::E
 pub struct Frames<S> {
     stream: S,
     queued: VecDeque<ServerMsg>,
+    /// Room messages passed over by [`Frames::next_answer`], not yet counted.
+    skipped: usize,
 }
+
+/// How every room message's line begins (serde writes the tag first).
+const MESSAGE_PREFIX: &str = r#"{"type":"message","#;
 
 /// A whole socket under `?frames=lines`, past its `welcome`.
 pub type LinesSocket = Frames<WsStream>;
@@ -33,6 +38,7 @@ impl<S> Frames<S> {
         Self {
             stream,
             queued: VecDeque::new(),
+            skipped: 0,
         }
     }
 
@@ -49,6 +55,19 @@ where
     /// The next server frame (pings are answered by tungstenite itself).
     /// Cancel-safe: a frame is taken only when this returns it.
     pub async fn next_frame(&mut self, deadline: Instant) -> Incoming {
+        self.read(deadline, false).await
+    }
+
+    /// The next frame that is not a room message, and how many room
+    /// messages came before it, counted without decoding them. For a load
+    /// generator that only counts deliveries: decoding each one costs it
+    /// more than the server spends delivering it.
+    pub async fn next_answer(&mut self, deadline: Instant) -> (Incoming, usize) {
+        let incoming = self.read(deadline, true).await;
+        (incoming, std::mem::take(&mut self.skipped))
+    }
+
+    async fn read(&mut self, deadline: Instant, skip_messages: bool) -> Incoming {
         loop {
             if let Some(msg) = self.queued.pop_front() {
                 return Incoming::Frame(msg);
@@ -59,6 +78,10 @@ where
                 Ok(Some(Err(e))) => return Incoming::Ended(format!("socket error: {e}")),
                 Ok(Some(Ok(WsMessage::Text(text)))) => {
                     for line in frame_lines(&text) {
+                        if skip_messages && line.starts_with(MESSAGE_PREFIX) {
+                            self.skipped += 1;
+                            continue;
+                        }
                         match serde_json::from_str::<ServerMsg>(line) {
                             Ok(msg) => self.queued.push_back(msg),
                             Err(e) => {
@@ -86,6 +109,7 @@ impl LinesSocket {
             Frames {
                 stream,
                 queued: self.queued,
+                skipped: self.skipped,
             },
         )
     }
