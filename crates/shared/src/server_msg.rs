@@ -170,7 +170,13 @@ impl ServerMsg {
     /// [`Message`]) is `message_json`: what [`ServerMsg::to_json`] gives,
     /// with the message serialized once for this frame and its `ack`.
     pub fn message_json(message_json: &str) -> String {
-        format!(r#"{{"type":"message","message":{message_json}}}"#)
+        // Sized once: `format!` grows its string as it goes, copying it.
+        let (head, tail) = (r#"{"type":"message","message":"#, "}");
+        let mut json = String::with_capacity(head.len() + message_json.len() + tail.len());
+        json.push_str(head);
+        json.push_str(message_json);
+        json.push_str(tail);
+        json
     }
 
     /// The `ack` frame of that message (see [`ServerMsg::message_json`]).

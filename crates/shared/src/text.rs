@@ -18,8 +18,8 @@ pub enum TextError {
 /// A message body: plain text, at most 4000 characters, not blank.
 ///
 /// It is never interpreted as HTML by anyone; clients render it as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct MessageText(String);
 
 impl MessageText {
@@ -54,8 +54,8 @@ impl MessageText {
 
 /// The id a client gives a message it sends, so that sending it again (after
 /// a reconnect, say) is recognised and stores nothing new.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ClientId(String);
 
 impl ClientId {
@@ -127,6 +127,13 @@ macro_rules! text_newtype {
         impl From<$ty> for String {
             fn from(value: $ty) -> String {
                 value.0
+            }
+        }
+        // Written as the str it holds: `into = "String"` would clone it
+        // for every serialization.
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
     };

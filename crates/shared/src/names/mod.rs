@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub mod rules;
 
@@ -73,8 +73,8 @@ fn check_raw_length(raw: &str, max: usize) -> Result<(), NameError> {
 /// can pose as someone by changing case); [`UserName::key`] is the form used
 /// for that comparison, and [`UserName::skeleton`] the one for "looks like"
 /// (Cyrillic `аlice` is refused while `alice` exists).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct UserName(String);
 
 impl UserName {
@@ -117,8 +117,8 @@ pub fn is_name_char(c: char) -> bool {
 /// The canonical name *is* the caseless form (room names were lowercase
 /// from the start), so `Rust` and `rust` are the same room and every copy of
 /// a room name compares with plain string equality.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct RoomName(String);
 
 impl RoomName {
@@ -143,8 +143,8 @@ impl RoomName {
 
 /// Where a message lives: a public room, or the direct conversation of two
 /// users, written `dm:<a>:<b>` with the names in code point order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub enum RoomId {
     Public(RoomName),
     Direct(UserName, UserName),
@@ -229,6 +229,14 @@ macro_rules! string_newtype {
         impl From<$ty> for String {
             fn from(value: $ty) -> String {
                 value.to_string()
+            }
+        }
+        // Written through `Display`, straight into the output: every
+        // message names its room and sender, and serde's `into = "String"`
+        // cloned both for each serialization.
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
             }
         }
     };
