@@ -7,6 +7,8 @@
 //!   `run_until_stopped(shutdown)`, which serves until told to stop.
 //! - [`hub`]: the in-memory router: which local sockets are in which room,
 //!   delivery of committed events in log order; never awaits the database.
+//!   It runs on the first HTTP worker's thread, beside the sockets it
+//!   wakes ([`worker_tasks`]).
 //! - [`writer`]: commits posts, joins and leaves in batches (group commit),
 //!   then publishes them on the broker and answers (`ack` after durability).
 //! - [`chat`]: what a user can do (leave, post, edit, type), run by the
@@ -70,6 +72,7 @@ pub mod state;
 pub mod telemetry;
 pub mod unread_body;
 pub mod upload_files;
+pub mod worker_tasks;
 pub mod writer;
 
 pub use configuration::Settings;

@@ -30,6 +30,7 @@ use crate::online::OnlineBoard;
 use crate::routes;
 use crate::state::AppState;
 use crate::upload_files;
+use crate::worker_tasks::{Finished, WorkerTasks};
 use crate::writer;
 
 /// Why the server could not start.
@@ -70,7 +71,9 @@ pub struct Application {
 
 /// The background tasks, stopped in order at shutdown.
 struct Tasks {
-    hub: tokio::task::JoinHandle<()>,
+    /// The hub, waiting for the first HTTP worker ([`WorkerTasks`]).
+    on_worker: Arc<WorkerTasks>,
+    hub: Finished,
     writer: tokio::task::JoinHandle<()>,
     background: tokio::task::JoinHandle<()>,
     /// The periodic orphan-upload sweep: aborted at shutdown.
@@ -178,7 +181,9 @@ impl Application {
         // read older entries from the store.
         let delivered = store.last_pos().await?;
         let (requests_tx, requests_rx) = tokio::sync::mpsc::channel(background::REQUEST_QUEUE);
-        let (hub, hub_task) = hub::spawn(broker.clone(), metrics.clone(), delivered, requests_tx);
+        let (hub, hub_task) = hub::build(broker.clone(), metrics.clone(), delivered, requests_tx);
+        let on_worker = Arc::new(WorkerTasks::default());
+        let hub_task = on_worker.add(hub_task);
         let (writer, writer_task) = writer::spawn(
             store.clone(),
             broker.clone(),
@@ -231,6 +236,7 @@ impl Application {
             listener,
             state,
             tasks: Tasks {
+                on_worker,
                 hub: hub_task,
                 writer: writer_task,
                 background,
@@ -267,7 +273,9 @@ impl Application {
         let send_buffer = state.settings.socket_send_buffer;
         let app_state = state.clone();
         let site_dir = state.settings.site_dir.clone();
+        let on_worker = tasks.on_worker.clone();
         let server = HttpServer::new(move || {
+            on_worker.start_here();
             // The last `wrap` is the outermost: request bodies are held
             // around everything, ids are given before rate limiting.
             App::new()

@@ -29,7 +29,6 @@ use confab_engine::bus::{Broker, BusBody, Delivery, NodeId};
 use confab_engine::presence::OnlineUser;
 use confab_shared::{RoomId, User};
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
 
 pub use self::handle::{Command, ConnId, HubGone, HubHandle};
 use self::order::{Arrival, Order};
@@ -61,13 +60,18 @@ pub enum Request {
     },
 }
 
-/// Starts the hub; `delivered` is the store's newest position at start.
-pub fn spawn(
+/// Makes the hub; `delivered` is the store's newest position at start.
+/// The caller runs the returned future where the sockets live
+/// ([`crate::worker_tasks`]).
+pub fn build(
     broker: Arc<dyn Broker>,
     metrics: Arc<Metrics>,
     delivered: i64,
     requests: mpsc::Sender<Request>,
-) -> (HubHandle, JoinHandle<()>) {
+) -> (
+    HubHandle,
+    impl std::future::Future<Output = ()> + Send + 'static,
+) {
     let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
     let bus = broker.subscribe();
     let hub = Hub {
@@ -88,7 +92,7 @@ pub fn spawn(
         pending_presence: HashMap::new(),
         presence_due: None,
     };
-    (HubHandle::new(tx), tokio::spawn(hub.run(rx, bus)))
+    (HubHandle::new(tx), hub.run(rx, bus))
 }
 
 struct Conn {
