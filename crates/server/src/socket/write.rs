@@ -30,34 +30,38 @@ pub(crate) enum Written {
 /// `delay`, not per message. An answer to this socket never waits. Under
 /// [`Framing::Lines`](confab_shared::Framing) (`lines`), what is queued
 /// goes out as one text frame too, a JSON object per line ([`pack`]).
-pub(crate) async fn write_out(
+///
+/// An `async move` block for the reason given at [`super::run`].
+pub(crate) fn write_out(
     mut session: Session,
     mut outbox: OutboxReceiver,
     delay: Duration,
     lines: bool,
-) -> Written {
-    loop {
-        let first = match outbox.next().await {
-            Next::Send(frame) => frame,
-            Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
-            Next::Close(reason) => return Written::Ended(close_for(reason)),
-        };
-        if first.can_wait() && !delay.is_zero() {
-            // Also ends when the outbox closes (handled just below).
-            outbox.linger(Instant::now() + delay).await;
-        }
-        let mut next = Some(first);
-        while let Some(frame) = next {
-            let (text, left) = if lines {
-                pack(frame, &mut outbox)
-            } else {
-                (frame.json, None)
+) -> impl std::future::Future<Output = Written> {
+    async move {
+        loop {
+            let first = match outbox.next().await {
+                Next::Send(frame) => frame,
+                Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
+                Next::Close(reason) => return Written::Ended(close_for(reason)),
             };
-            tokio::select! {
-                sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
-                reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+            if first.can_wait() && !delay.is_zero() {
+                // Also ends when the outbox closes (handled just below).
+                outbox.linger(Instant::now() + delay).await;
             }
-            next = left.or_else(|| outbox.try_next());
+            let mut next = Some(first);
+            while let Some(frame) = next {
+                let (text, left) = if lines {
+                    pack(frame, &mut outbox)
+                } else {
+                    (frame.json, None)
+                };
+                tokio::select! {
+                    sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
+                    reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+                }
+                next = left.or_else(|| outbox.try_next());
+            }
         }
     }
 }
