@@ -115,6 +115,10 @@ fn control(session: &mut Session, pong: Option<&[u8]>) -> bool {
 /// arguments and the locals they move into side by side in its state, so
 /// every socket would carry its context, session and stream twice (the
 /// reader's future measured 2 752 bytes that way).
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (see above)"
+)]
 pub fn run(
     mut ctx: SocketContext,
     mut session: Session,

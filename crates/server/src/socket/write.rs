@@ -32,6 +32,10 @@ pub(crate) enum Written {
 /// goes out as one text frame too, a JSON object per line ([`pack`]).
 ///
 /// An `async move` block for the reason given at [`super::run`].
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn keeps its arguments twice in its state (see above)"
+)]
 pub(crate) fn write_out(
     mut session: Session,
     mut outbox: OutboxReceiver,
