@@ -133,3 +133,57 @@ pub async fn ws_connect_lines(url: &str, token: &str, deadline: Instant) -> Resu
         Incoming::TimedOut => Err(Error::new("no welcome in time")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_shared::RoomId;
+    use std::time::Duration;
+
+    fn text(lines: &[&str]) -> WsMessage {
+        WsMessage::Text(lines.join("\n"))
+    }
+
+    /// A socket's incoming side that yields `frames`, then ends.
+    fn socket(frames: Vec<WsMessage>) -> Frames<impl Stream<Item = WsResult> + Unpin> {
+        Frames::new(futures_util::stream::iter(frames.into_iter().map(Ok)))
+    }
+
+    #[tokio::test]
+    async fn next_answer_counts_room_messages_without_decoding_them() {
+        let left = ServerMsg::Left {
+            room: RoomId::lobby(),
+        }
+        .to_json();
+        // Skipped lines need not even be valid JSON: they are only counted.
+        let message = r#"{"type":"message","not":"decoded"#;
+        let frames = vec![
+            text(&[message, message, &left]),
+            text(&[message]),
+            text(&[&left]),
+        ];
+        let mut socket = socket(frames);
+        let deadline = Instant::now() + Duration::from_secs(5);
+
+        let (first, passed) = socket.next_answer(deadline).await;
+        assert!(matches!(first, Incoming::Frame(ServerMsg::Left { .. })));
+        assert_eq!(passed, 2);
+        let (second, passed) = socket.next_answer(deadline).await;
+        assert!(matches!(second, Incoming::Frame(ServerMsg::Left { .. })));
+        assert_eq!(passed, 1);
+        let (end, passed) = socket.next_answer(deadline).await;
+        assert!(matches!(end, Incoming::Ended(_)));
+        assert_eq!(passed, 0);
+    }
+
+    #[tokio::test]
+    async fn next_frame_still_decodes_every_line() {
+        let message = r#"{"type":"message","not":"decoded"#;
+        let mut socket = socket(vec![text(&[message])]);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert!(matches!(
+            socket.next_frame(deadline).await,
+            Incoming::Ended(why) if why.starts_with("unreadable line")
+        ));
+    }
+}
