@@ -34,7 +34,7 @@ pub(crate) enum Written {
 /// An `async move` block for the reason given at [`super::run`].
 #[allow(
     clippy::manual_async_fn,
-    reason = "an async fn keeps its arguments twice in its state (see above)"
+    reason = "an async fn keeps its arguments twice in its state (see super::run)"
 )]
 pub(crate) fn write_out(
     mut session: Session,
