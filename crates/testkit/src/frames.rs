@@ -59,9 +59,11 @@ where
     }
 
     /// The next frame that is not a room message, and how many room
-    /// messages came before it, counted without decoding them. For a load
-    /// generator that only counts deliveries: decoding each one costs it
-    /// more than the server spends delivering it.
+    /// messages were passed over since the last call, counted without
+    /// decoding them (a WebSocket frame is read whole, so some of them may
+    /// have come right after the frame returned: the sum over calls is
+    /// exact). For a load generator that only counts deliveries: decoding
+    /// each one costs it more than the server spends delivering it.
     pub async fn next_answer(&mut self, deadline: Instant) -> (Incoming, usize) {
         let incoming = self.read(deadline, true).await;
         (incoming, std::mem::take(&mut self.skipped))
