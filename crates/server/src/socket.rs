@@ -9,9 +9,9 @@
 //! the close handshake is done and the TCP connection is closed at once.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::web;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
 use confab_shared::{
     decode, ClientId, ClientMsg, ErrorCode, HistoryLimit, RoomId, ServerMsg, User,
@@ -20,15 +20,14 @@ use futures_util::FutureExt as _;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant};
 
-use crate::chat::{Asker, Change, Chat, Post, Target};
+use crate::chat::{Asker, Change, Post, Target};
 use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
-use crate::hub::{ConnId, HubHandle};
-use crate::metrics::Metrics;
+use crate::hub::ConnId;
 use crate::outbox::{CloseReason, Frame, Outbox, OutboxReceiver};
 use crate::peer::PeerSocket;
 use crate::rate_limit::RateLimiter;
-use confab_engine::store::Store;
+use crate::state::AppState;
 
 mod drain;
 mod finish;
@@ -44,14 +43,14 @@ pub struct SocketContext {
     pub user: User,
     /// Client address for logs.
     pub client: String,
-    pub hub: HubHandle,
-    pub chat: Chat,
+    /// The server's shared state (the chat, the store, the hub, the
+    /// metrics): one pointer, where copies of its handles cost an idle
+    /// socket ~180 bytes.
+    pub app: web::Data<AppState>,
     /// This connection's own handle on its outbox: replies that are not
     /// broadcasts (errors, history pages, acks) queue there too, bounded
     /// like everything else.
     pub outbox: Outbox,
-    pub store: Arc<dyn Store>,
-    pub metrics: Arc<Metrics>,
     pub heartbeat: Duration,
     /// How long a broadcast may wait for company ([`write_out`]).
     pub write_delay: Duration,
@@ -126,15 +125,22 @@ pub fn run(
     outbox: OutboxReceiver,
 ) -> impl std::future::Future<Output = ()> {
     async move {
-        ctx.metrics.ws_connections.fetch_add(1, Relaxed);
-        ctx.metrics.connections_total.fetch_add(1, Relaxed);
+        ctx.app.metrics.ws_connections.fetch_add(1, Relaxed);
+        ctx.app.metrics.connections_total.fetch_add(1, Relaxed);
         tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, "websocket open");
 
-        let writer = write_out(session.clone(), outbox, ctx.write_delay, ctx.lines);
-        ctx.metrics
-            .socket_writer_bytes
-            .store(future_bytes(&writer), Relaxed);
-        let mut writer: JoinHandle<Written> = tokio::spawn(writer);
+        // In a block of its own: rustc keeps a local's room in the state
+        // machine until its scope ends, moved out or not, so a writer future
+        // named in the loop's scope would stay inside the reader's (856 bytes
+        // of an idle socket's 1 888).
+        let mut writer: JoinHandle<Written> = {
+            let writer = write_out(session.clone(), outbox, ctx.write_delay, ctx.lines);
+            ctx.app
+                .metrics
+                .socket_writer_bytes
+                .store(future_bytes(&writer), Relaxed);
+            tokio::spawn(writer)
+        };
         let mut writer_done = false;
         let mut last_heard = Instant::now();
         let mut heartbeat = interval_at(Instant::now() + ctx.heartbeat, ctx.heartbeat);
@@ -233,10 +239,10 @@ impl SocketContext {
     /// Handles one text frame; returns a frame to answer with directly (an
     /// error, or a history page), while hub replies arrive via the outbox.
     async fn on_text(&mut self, text: &str) -> Option<ServerMsg> {
-        self.metrics.frames_in.fetch_add(1, Relaxed);
+        self.app.metrics.frames_in.fetch_add(1, Relaxed);
         let decoded = decode(text);
         if !self.limiter.allow() {
-            self.metrics.rate_limited.fetch_add(1, Relaxed);
+            self.app.metrics.rate_limited.fetch_add(1, Relaxed);
             let client_id = match &decoded {
                 Ok(msg) => client_id_of(msg),
                 Err(e) => e.client_id.clone(),
@@ -263,7 +269,7 @@ impl SocketContext {
                     before,
                     limit: limit.unwrap_or(HistoryLimit::DEFAULT),
                 };
-                read_history(self.store.as_ref(), &self.user, &room, query)
+                read_history(self.app.store.as_ref(), &self.user, &room, query)
                     .await
                     .map(|page| {
                         Some(ServerMsg::History {
@@ -273,9 +279,11 @@ impl SocketContext {
                         })
                     })
             }
-            ClientMsg::Read { room, seq } => mark_read(self.store.as_ref(), &self.user, &room, seq)
-                .await
-                .map(|()| None),
+            ClientMsg::Read { room, seq } => {
+                mark_read(self.app.store.as_ref(), &self.user, &room, seq)
+                    .await
+                    .map(|()| None)
+            }
             // The hub queues `joined` itself, in order with the room's messages.
             ClientMsg::Join {
                 room,
@@ -283,7 +291,8 @@ impl SocketContext {
                 password,
             } => {
                 let asker = self.asker();
-                self.chat
+                self.app
+                    .chat
                     .join(&self.user, room, since, password, Some(&asker))
                     .await
                     .map(|_| None)
@@ -294,13 +303,16 @@ impl SocketContext {
                 client_id,
             } => {
                 let asker = self.asker();
-                self.chat
+                self.app
+                    .chat
                     .moderate(&self.user, room, action, client_id, Some(&asker))
                     .await
                     .map(|_| None)
             }
-            ClientMsg::Leave { room } => self.chat.leave(&self.user, room).await.map(Some),
-            ClientMsg::Typing { room } => self.chat.typing(&self.user, room).await.map(|()| None),
+            ClientMsg::Leave { room } => self.app.chat.leave(&self.user, room).await.map(Some),
+            ClientMsg::Typing { room } => {
+                self.app.chat.typing(&self.user, room).await.map(|()| None)
+            }
             ClientMsg::Send {
                 room,
                 text,
@@ -352,7 +364,8 @@ impl SocketContext {
     /// the loop reads the next frame at once (pipelined sends).
     async fn post(&self, post: Post) -> Result<Option<ServerMsg>, AppError> {
         let asker = self.asker();
-        self.chat
+        self.app
+            .chat
             .post(&self.user, post, Some(&asker))
             .await
             .map(|_| None)
@@ -367,7 +380,8 @@ impl SocketContext {
         client_id: Option<ClientId>,
     ) -> Result<Option<ServerMsg>, AppError> {
         let asker = self.asker();
-        self.chat
+        self.app
+            .chat
             .change(&self.user, room, seq, change, client_id, Some(&asker))
             .await
             .map(|_| None)
@@ -377,7 +391,7 @@ impl SocketContext {
     /// after page without reading overflows it and is closed (1013).
     fn reply(&self, msg: &ServerMsg) {
         if self.outbox.push(Frame::new(msg)).is_ok() {
-            self.metrics.frames_out.fetch_add(1, Relaxed);
+            self.app.metrics.frames_out.fetch_add(1, Relaxed);
         } else {
             self.outbox.close(CloseReason::Overflow);
         }

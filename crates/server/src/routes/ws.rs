@@ -46,11 +46,8 @@ pub async fn upgrade(
         conn: opened.conn,
         user: me.user,
         client: opened.client,
-        hub: state.hub.clone(),
-        chat: state.chat.clone(),
+        app: state.clone(),
         outbox: opened.outbox,
-        store: state.store.clone(),
-        metrics: state.metrics.clone(),
         heartbeat: settings.heartbeat(),
         write_delay: settings.write_delay(),
         lines: params.frames == Framing::Lines,
@@ -62,7 +59,7 @@ pub async fn upgrade(
     // A child of the upgrade's `request` span: the socket's log lines carry
     // that request id too.
     let span = tracing::info_span!("ws", conn = ctx.conn, user = %ctx.user.name);
-    let metrics = ctx.metrics.clone();
+    let metrics = state.metrics.clone();
     let reader = socket::run(ctx, session, stream, opened.receiver).instrument(span);
     metrics.socket_reader_bytes.store(
         socket::future_bytes(&reader),

@@ -32,8 +32,8 @@ pub(super) async fn finish(
         let _ = writer.await;
     }
 
-    ctx.hub.disconnect(ctx.conn).await;
-    ctx.metrics.ws_connections.fetch_sub(1, Relaxed);
+    ctx.app.hub.disconnect(ctx.conn).await;
+    ctx.app.metrics.ws_connections.fetch_sub(1, Relaxed);
     let code = match ending {
         Ending::Answer(reason) => {
             let code = u16::from(reason.code);

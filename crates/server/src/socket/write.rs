@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use actix_ws::{Item, Session};
 use bytestring::ByteString;
+use futures_util::future::Either;
 use tokio::time::Instant;
 
 use super::{close_for, Ending};
@@ -44,26 +46,31 @@ pub(crate) fn write_out(
 ) -> impl std::future::Future<Output = Written> {
     async move {
         loop {
-            let first = match outbox.next().await {
+            // Scoped as tightly as the awaits allow: rustc keeps a local's
+            // room in the state machine for as long as it is in scope, moved
+            // out or not (see the reader's writer handle in `super::run`).
+            let mut next = Some(match outbox.next().await {
                 Next::Send(frame) => frame,
                 Next::Close(CloseReason::Shutdown) => return Written::Shutdown(outbox),
                 Next::Close(reason) => return Written::Ended(close_for(reason)),
-            };
-            if first.can_wait() && !delay.is_zero() {
+            });
+            if next.as_ref().is_some_and(Frame::can_wait) && !delay.is_zero() {
                 // Also ends when the outbox closes (handled just below).
                 outbox.linger(Instant::now() + delay).await;
             }
-            let mut next = Some(first);
-            while let Some(frame) = next {
-                let (text, left) = if lines {
-                    pack(frame, &mut outbox)
-                } else {
-                    (frame.json, None)
+            while let Some(frame) = next.take() {
+                let left = {
+                    let (text, left) = if lines {
+                        pack(frame, &mut outbox)
+                    } else {
+                        (frame.json, None)
+                    };
+                    tokio::select! {
+                        sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
+                        reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+                    }
+                    left
                 };
-                tokio::select! {
-                    sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
-                    reason = outbox.aborted() => return Written::Ended(close_for(reason)),
-                }
                 next = left.or_else(|| outbox.try_next());
             }
         }
@@ -104,14 +111,22 @@ fn pack(first: Frame, outbox: &mut OutboxReceiver) -> (ByteString, Option<Frame>
 /// between this task and the wire, unbounded in bytes: fragments keep what
 /// waits there for a client that stopped reading near 32 x 16 KiB, where
 /// whole pages could hold megabytes beyond the outbox's bound.
-pub(crate) async fn send_text(
+///
+/// Not an `async fn`: the writer holds this future in its state for the
+/// socket's whole life, so the common case (one message, actix-ws's own
+/// future) stays small and the rare fragmented one is boxed.
+pub(crate) fn send_text(
     session: &mut Session,
     json: ByteString,
-) -> Result<(), actix_ws::Closed> {
+) -> impl std::future::Future<Output = Result<(), actix_ws::Closed>> + '_ {
     if json.len() <= FRAGMENT {
-        return session.text(json).await;
+        Either::Left(session.text(json))
+    } else {
+        Either::Right(Box::pin(send_fragments(session, json.into_bytes())))
     }
-    let bytes = json.into_bytes();
+}
+
+async fn send_fragments(session: &mut Session, bytes: Bytes) -> Result<(), actix_ws::Closed> {
     let last = (bytes.len() - 1) / FRAGMENT;
     for i in 0..=last {
         let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
