@@ -26,7 +26,7 @@ impl Hub {
             .or_insert_with(|| LocalUser {
                 user: user.clone(),
                 conns: Vec::new(),
-                rooms: HashSet::new(),
+                rooms: Default::default(),
             });
         local.conns.push(conn);
         // The user's other connections here keep the rooms current (from

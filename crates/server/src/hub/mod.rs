@@ -19,6 +19,7 @@ mod deliver;
 mod handle;
 mod order;
 mod presence;
+mod room_set;
 mod view;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -109,7 +110,7 @@ struct Conn {
 struct LocalUser {
     user: User,
     conns: Vec<ConnId>,
-    rooms: HashSet<RoomId>,
+    rooms: room_set::RoomSet,
 }
 
 /// A room some local connection is in (or joining).

@@ -6,12 +6,14 @@
 //! its users leave the view then. It also keeps each room's online count,
 //! so answering "how many are online here" never waits on anything.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use confab_engine::bus::NodeId;
 use confab_engine::presence::Snapshot;
 use confab_shared::{RoomId, User};
+
+use super::room_set::RoomSet;
 
 /// A user seen on a node is not removed by a snapshot taken this soon
 /// after: the snapshot may predate the event that added them.
@@ -19,9 +21,11 @@ const SETTLE: Duration = Duration::from_secs(5);
 
 struct Seen {
     user: User,
-    rooms: HashSet<RoomId>,
-    /// The nodes the user has connections on, and since when we know.
-    nodes: HashMap<NodeId, Instant>,
+    rooms: RoomSet,
+    /// The nodes the user has connections on, and since when we know
+    /// (a vector: one or two nodes each, and a map's smallest table would
+    /// cost every online user ~150 bytes).
+    nodes: Vec<(NodeId, Instant)>,
 }
 
 /// A user who came online or went offline cluster-wide, with their rooms.
@@ -49,10 +53,12 @@ impl View {
     /// `user` has connections on `node`; a change if they were offline.
     pub fn up(&mut self, node: &NodeId, user: &User, rooms: &[RoomId]) -> Option<Change> {
         if let Some(seen) = self.users.get_mut(&user.id) {
-            seen.nodes.entry(node.clone()).or_insert_with(Instant::now);
+            if !seen.nodes.iter().any(|(n, _)| n == node) {
+                seen.nodes.push((node.clone(), Instant::now()));
+            }
             return None;
         }
-        let rooms: HashSet<RoomId> = rooms.iter().cloned().collect();
+        let rooms: RoomSet = rooms.iter().cloned().collect();
         for room in &rooms {
             *self.room_online.entry(room.clone()).or_default() += 1;
         }
@@ -61,7 +67,7 @@ impl View {
             Seen {
                 user: user.clone(),
                 rooms: rooms.clone(),
-                nodes: HashMap::from([(node.clone(), Instant::now())]),
+                nodes: vec![(node.clone(), Instant::now())],
             },
         );
         Some(Change {
@@ -75,7 +81,7 @@ impl View {
     /// their last node.
     pub fn down(&mut self, node: &NodeId, user_id: &str) -> Option<Change> {
         let seen = self.users.get_mut(user_id)?;
-        seen.nodes.remove(node);
+        seen.nodes.retain(|(n, _)| n != node);
         if !seen.nodes.is_empty() {
             return None;
         }
