@@ -48,6 +48,9 @@ impl Extend<RoomId> for RoomSet {
         self.0.extend(rooms);
         self.0.sort_unstable();
         self.0.dedup();
+        // A vector grows to four elements at least: most users are in one
+        // or two rooms.
+        self.0.shrink_to_fit();
     }
 }
 
