@@ -167,6 +167,14 @@ impl Hub {
                         let _ = done.send(());
                         return;
                     }
+                    // What the broker delivered before this command was sent
+                    // is routed first. The writer publishes before it acks, so
+                    // a client that got its ack and then joins with that seq
+                    // as `since` cannot have its join overtake the message's
+                    // delivery here (the join's floor would skip it).
+                    if !self.drain_bus(&mut bus) {
+                        break;
+                    }
                     self.handle(cmd);
                 }
                 delivery = bus.recv() => {
@@ -175,24 +183,7 @@ impl Hub {
                     }
                     // What else is queued joins this turn, so a burst (many
                     // users going offline at once) is announced together.
-                    let mut closed = false;
-                    for _ in 0..BUS_BATCH {
-                        let delivery = match bus.try_recv() {
-                            Ok(d) => Ok(d),
-                            Err(broadcast::error::TryRecvError::Empty) => break,
-                            Err(broadcast::error::TryRecvError::Lagged(n)) => {
-                                Err(broadcast::error::RecvError::Lagged(n))
-                            }
-                            Err(broadcast::error::TryRecvError::Closed) => {
-                                Err(broadcast::error::RecvError::Closed)
-                            }
-                        };
-                        if !self.on_delivery(delivery) {
-                            closed = true;
-                            break;
-                        }
-                    }
-                    if closed {
+                    if !self.drain_bus(&mut bus) {
                         break;
                     }
                 }
@@ -209,6 +200,27 @@ impl Hub {
             self.count_cached();
         }
         self.close_all();
+    }
+
+    /// Routes what the broker has queued, at most [`BUS_BATCH`]
+    /// deliveries; `false` once the broker is gone.
+    fn drain_bus(&mut self, bus: &mut broadcast::Receiver<Delivery>) -> bool {
+        for _ in 0..BUS_BATCH {
+            let delivery = match bus.try_recv() {
+                Ok(d) => Ok(d),
+                Err(broadcast::error::TryRecvError::Empty) => return true,
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    Err(broadcast::error::RecvError::Lagged(n))
+                }
+                Err(broadcast::error::TryRecvError::Closed) => {
+                    Err(broadcast::error::RecvError::Closed)
+                }
+            };
+            if !self.on_delivery(delivery) {
+                return false;
+            }
+        }
+        true
     }
 
     fn handle(&mut self, cmd: Command) {

@@ -53,8 +53,10 @@ async fn held_then_flushed(framing: Framing, texts: &[String]) -> (Vec<String>, 
     for (i, text) in texts.iter().enumerate() {
         seqs.push(a.say("lobby", text, &format!("c{i}")).await);
     }
-    // No wait needed: alice's messages were committed (acked) before bob's
-    // join, and the hub delivers in log order, so they are queued first.
+    // No wait needed: alice's messages were committed and published before
+    // their acks, and the hub routes what the broker delivered before it
+    // handles a command sent after (see `Hub::run`), so they are queued for
+    // bob before his join is handled.
     let join = ClientMsg::Join {
         room: "lobby".parse().expect("room"),
         since: seqs.last().copied(),
