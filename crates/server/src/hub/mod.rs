@@ -168,10 +168,12 @@ impl Hub {
                         return;
                     }
                     // What the broker delivered before this command was sent
-                    // is routed first. The writer publishes before it acks, so
-                    // a client that got its ack and then joins with that seq
-                    // as `since` cannot have its join overtake the message's
-                    // delivery here (the join's floor would skip it).
+                    // is routed first (up to BUS_BATCH deliveries: a longer
+                    // backlog means the hub is far behind). The writer
+                    // publishes before it acks, so a client that got its ack
+                    // and then joins with that seq as `since` does not have
+                    // its join overtake the message's delivery here (the
+                    // join's floor would skip it).
                     if !self.drain_bus(&mut bus) {
                         break;
                     }
