@@ -5,14 +5,9 @@
 //! to `ack` right after [`Store::append`]. Appends come in batches, so one
 //! fsync covers many messages under load (group commit).
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use async_trait::async_trait;
 use confab_shared::{Color, Message, RoomId, User, UserName};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 
 mod accounts;
@@ -21,6 +16,7 @@ mod commit;
 mod moderate;
 mod moderation;
 mod names;
+mod open;
 mod posts;
 mod rows;
 mod sessions;
@@ -34,10 +30,8 @@ use self::rows::{
 
 use super::{
     Blob, Credentials, Device, LogBody, LogEntry, Membership, Outcome, Page, RoomInfo, SessionInfo,
-    Store, StoreError, StoreResult, UploadQuota, UploadRecord, Write,
+    Store, StoreResult, UploadQuota, UploadRecord, Write,
 };
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A room `r` nothing keeps: not `lobby`, no message ever, no member. (A
 /// setting that keeps a room, such as an owner or a ban, joins this list.)
@@ -45,65 +39,10 @@ const UNUSED_ROOM: &str = "r.name <> 'lobby' AND r.latest_seq = 0 \
      AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.name) \
      AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.room = r.name)";
 
-/// The page cache of each pooled (reading) connection, in KiB.
-const POOL_CACHE_KIB: u32 = 256;
-
 pub struct SqliteStore {
     pool: SqlitePool,
     /// Commits the batches ([`Store::commit`]).
     writer: writer::WriterThread,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` and runs migrations.
-    pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // Each pooled connection keeps its own page cache (2 MiB by
-            // default): eight of them filled up with the sessions and
-            // members that connecting 10 000 users reads, ~1.6 KiB per socket
-            // in the memory benchmark. Reads of pages they miss come from the
-            // OS's page cache; the writer thread keeps SQLite's default.
-            .pragma("cache_size", format!("-{POOL_CACHE_KIB}"));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            // sqlx pings a connection before lending it by default: for an
-            // embedded database that is a round trip to the connection's
-            // worker thread (two context switches) with nothing to learn,
-            // as costly as the query itself (`perf`, connecting 5 000 users).
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        names::backfill_names(&pool).await?;
-        let writer = writer::WriterThread::start(options_path(url)?.as_path())?;
-        Ok(Self { pool, writer })
-    }
-
-    /// Starts a write transaction that takes the write lock at once, so it
-    /// waits (busy_timeout) instead of failing if another writer is active.
-    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-}
-
-/// The database file `url` names (the writer thread opens it too, so an
-/// in-memory database cannot be a store).
-fn options_path(url: &str) -> StoreResult<std::path::PathBuf> {
-    let path = SqliteConnectOptions::from_str(url)?
-        .get_filename()
-        .to_owned();
-    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
-        return Err(StoreError::Corrupt(format!(
-            "{url}: the SQLite store needs a database file"
-        )));
-    }
-    Ok(path)
 }
 
 #[async_trait]

@@ -273,7 +273,10 @@ mod tests {
             .connect("sqlite::memory:")
             .await
             .expect("in-memory database");
-        super::super::MIGRATOR.run(&pool).await.expect("migrations");
+        super::super::open::MIGRATOR
+            .run(&pool)
+            .await
+            .expect("migrations");
         let statements = [
             (EARLIER_POST_SQL.as_str(), 3),
             ("SELECT latest_seq FROM rooms WHERE name = ?1", 1),
