@@ -59,9 +59,8 @@ pub async fn upgrade(
     // A child of the upgrade's `request` span: the socket's log lines carry
     // that request id too.
     let span = tracing::info_span!("ws", conn = ctx.conn, user = %ctx.user.name);
-    let metrics = state.metrics.clone();
     let reader = socket::run(ctx, session, stream, opened.receiver).instrument(span);
-    metrics.socket_reader_bytes.store(
+    state.metrics.socket_reader_bytes.store(
         socket::future_bytes(&reader),
         std::sync::atomic::Ordering::Relaxed,
     );
