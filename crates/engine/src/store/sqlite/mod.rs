@@ -18,6 +18,7 @@ mod moderation;
 mod names;
 mod open;
 mod posts;
+mod quick_reads;
 mod rows;
 mod sessions;
 mod uploads;
@@ -43,6 +44,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Commits the batches ([`Store::commit`]).
     writer: writer::WriterThread,
+    /// The reads every connection makes, on the caller's thread.
+    quick: quick_reads::QuickReads,
 }
 
 #[async_trait]
@@ -168,30 +171,7 @@ impl Store for SqliteStore {
     }
 
     async fn memberships(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
-        let rows = sqlx::query(
-            "SELECT r.name, r.latest_seq, \
-               (SELECT COUNT(*) FROM messages x \
-                 WHERE x.room = m.room AND x.seq > m.read_seq AND x.sender_id <> m.user_id \
-                   AND x.kind = 'message') \
-                 AS unread, \
-               r.members \
-             FROM memberships m JOIN rooms r ON r.name = m.room \
-             WHERE m.user_id = ? ORDER BY r.name",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let name: String = row.try_get("name")?;
-                Ok(Membership {
-                    room: RoomId::parse(&name).map_err(corrupt)?,
-                    latest_seq: row.try_get::<i64, _>("latest_seq")?.max(0) as u64,
-                    unread: row.try_get::<i64, _>("unread")?.max(0) as u64,
-                    members: u32::try_from(row.try_get::<i64, _>("members")?).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
+        self.quick.memberships(user_id)
     }
 
     async fn set_read(&self, room: &RoomId, user_id: &str, seq: u64) -> StoreResult<bool> {
@@ -394,5 +374,6 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.quick.close();
     }
 }

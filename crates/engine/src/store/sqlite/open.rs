@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{names, writer, SqliteStore};
+use super::{names, quick_reads, writer, SqliteStore};
 use crate::store::{StoreError, StoreResult};
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The page cache of each pooled (reading) connection, in KiB.
-const POOL_CACHE_KIB: u32 = 256;
+pub(super) const POOL_CACHE_KIB: u32 = 256;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and runs migrations.
@@ -41,8 +41,14 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         names::backfill_names(&pool).await?;
-        let writer = writer::WriterThread::start(options_path(url)?.as_path())?;
-        Ok(Self { pool, writer })
+        let path = options_path(url)?;
+        let writer = writer::WriterThread::start(&path)?;
+        let quick = quick_reads::QuickReads::new(&path);
+        Ok(Self {
+            pool,
+            writer,
+            quick,
+        })
     }
 
     /// Starts a write transaction that takes the write lock at once, so it

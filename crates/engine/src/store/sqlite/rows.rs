@@ -23,10 +23,15 @@ pub(super) fn corrupt(what: impl std::fmt::Display) -> StoreError {
 pub(super) fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
     let name: String = row.try_get("name")?;
     let color: String = row.try_get("color")?;
+    user_from_columns(row.try_get("id")?, &name, &color)
+}
+
+/// A user from its stored columns, its name and color checked.
+pub(super) fn user_from_columns(id: String, name: &str, color: &str) -> StoreResult<User> {
     Ok(User {
-        id: row.try_get("id")?,
-        name: UserName::parse(&name).map_err(corrupt)?,
-        color: Color::parse(&color).map_err(corrupt)?,
+        id,
+        name: UserName::parse(name).map_err(corrupt)?,
+        color: Color::parse(color).map_err(corrupt)?,
     })
 }
 

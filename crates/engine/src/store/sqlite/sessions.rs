@@ -1,9 +1,8 @@
 //! Sessions (SQLite): tokens by their hash, idle expiry.
 
 use confab_shared::User;
-use sqlx::Row;
 
-use super::rows::{now_millis, user_from_row};
+use super::rows::now_millis;
 use super::SqliteStore;
 use crate::store::StoreResult;
 
@@ -19,14 +18,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn find_user_by_token(&self, token_hash: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.color FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        Ok(self.quick.session(token_hash)?.map(|(user, _)| user))
     }
 
     pub(super) async fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -43,17 +35,9 @@ impl SqliteStore {
         now: i64,
         idle: Option<std::time::Duration>,
     ) -> StoreResult<Option<User>> {
-        let Some(row) = sqlx::query(
-            "SELECT u.id, u.name, u.color, MAX(s.created_at, s.last_seen) AS seen \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?
-        else {
+        let Some((user, seen)) = self.quick.session(token_hash)? else {
             return Ok(None);
         };
-        let seen: i64 = row.try_get("seen")?;
         let idle_for = now.saturating_sub(seen);
         if idle.is_some_and(|idle| idle_for > crate::store::duration_ms(idle)) {
             // Only the stale row: a use recorded meanwhile keeps it.
@@ -76,7 +60,7 @@ impl SqliteStore {
             .execute(&self.pool)
             .await?;
         }
-        user_from_row(&row).map(Some)
+        Ok(Some(user))
     }
 
     pub(super) async fn remove_idle_sessions(&self, cutoff: i64) -> StoreResult<u64> {

@@ -8,9 +8,12 @@
 //! kept in the connection's cache: a batch costs one hand-off in and one
 //! out, and a post a few microseconds of SQLite.
 //!
-//! Reads, sessions and uploads stay on the sqlx pool; SQLite's write lock
-//! (`BEGIN IMMEDIATE` and a busy timeout on both sides) serializes them
-//! with this connection, and WAL lets the pool read while it writes.
+//! Everything else stays off this thread: reads on the sqlx pool (or, for
+//! the few every connection makes, on the caller's own thread:
+//! quick_reads.rs), session and upload writes on the pool. SQLite's write
+//! lock (`BEGIN IMMEDIATE` and a busy timeout on both sides) serializes the
+//! pool's writes with this connection, and WAL lets readers read while it
+//! writes.
 
 use std::path::Path;
 use std::time::Duration;
