@@ -81,12 +81,7 @@ impl QuickReads {
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1",
             )?
             .query_row([token_hash], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
+                <(String, String, String, i64)>::try_from(row)
             })
             .optional()
         })?;
@@ -107,14 +102,7 @@ impl QuickReads {
                  FROM memberships m JOIN rooms r ON r.name = m.room \
                  WHERE m.user_id = ?1 ORDER BY r.name",
             )?
-            .query_map([user_id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
-            })?
+            .query_map([user_id], |row| <(String, i64, i64, i64)>::try_from(row))?
             .collect::<rusqlite::Result<Vec<_>>>()
         })?;
         rows.into_iter()
