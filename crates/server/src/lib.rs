@@ -22,7 +22,10 @@
 //! - The engine (crate `confab_engine`): `Store` (SQLite, PostgreSQL),
 //!   `Broker` (in-process, Redis), `Presence` (in-process, Redis).
 //! - [`outbox`]: each connection's bounded outgoing queue (1013 when full).
-//! - [`socket`]: one WebSocket connection's `select!` loop.
+//! - [`upgrade`]: the HTTP server, from actix-web's parts: a WebSocket
+//!   leaves actix-http after its upgrade and runs on its bare TCP stream.
+//! - [`socket`]: one WebSocket connection's `select!` loop, and the
+//!   WebSocket protocol on its TCP stream (`socket::wire`).
 //! - [`event_stream`]: one Server-Sent Events stream, resumable by event id.
 //! - [`image_kind`]: recognising uploaded images by their bytes.
 //! - [`routes`]: the HTTP resources (`session`, `account`, `devices`,
@@ -61,7 +64,6 @@ pub mod online;
 pub mod origin;
 pub mod outbox;
 pub mod password;
-pub mod peer;
 pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
@@ -71,6 +73,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod unread_body;
+pub mod upgrade;
 pub mod upload_files;
 pub mod worker_tasks;
 pub mod writer;

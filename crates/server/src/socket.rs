@@ -11,8 +11,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
+use actix_http::ws::{CloseCode, CloseReason as WsCloseReason};
 use actix_web::web;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
 use confab_shared::{
     decode, ClientId, ClientMsg, ErrorCode, HistoryLimit, RoomId, ServerMsg, User,
 };
@@ -25,15 +25,17 @@ use crate::error::AppError;
 use crate::history::{mark_read, read_history, HistoryQuery};
 use crate::hub::ConnId;
 use crate::outbox::{CloseReason, Frame, Outbox, OutboxReceiver};
-use crate::peer::PeerSocket;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 
 mod drain;
 mod finish;
+mod wire;
 mod write;
 
 use self::finish::finish;
+pub(crate) use self::wire::{open as open_wire, Frames, Session};
+use self::wire::{Incoming, WireError};
 pub(crate) use self::write::send_text;
 use self::write::{write_out, Written};
 
@@ -59,8 +61,6 @@ pub struct SocketContext {
     pub lines: bool,
     pub client_timeout: Duration,
     pub limiter: RateLimiter,
-    /// The TCP connection, to end it right after the close handshake.
-    pub peer: Option<PeerSocket>,
     /// Its places under the connection limits, given back when it ends.
     pub _admission: crate::routes::Admission,
 }
@@ -76,13 +76,13 @@ pub(crate) enum Ending {
     /// The peer is gone; nothing more can be sent.
     Gone,
     /// The server closes with this code, and waits for the client's answer.
-    Close(actix_ws::CloseReason),
+    Close(WsCloseReason),
     /// The client closed: answer its close frame; the handshake is done.
-    Answer(actix_ws::CloseReason),
+    Answer(WsCloseReason),
 }
 
 pub(crate) fn close(code: CloseCode, why: &str) -> Ending {
-    Ending::Close(actix_ws::CloseReason {
+    Ending::Close(WsCloseReason {
         code,
         description: Some(why.to_owned()),
     })
@@ -118,10 +118,10 @@ fn control(session: &mut Session, pong: Option<&[u8]>) -> bool {
     clippy::manual_async_fn,
     reason = "an async fn keeps its arguments twice in its state (see above)"
 )]
-pub fn run(
+pub(crate) fn run(
     mut ctx: SocketContext,
     mut session: Session,
-    mut stream: AggregatedMessageStream,
+    mut stream: Frames,
     outbox: OutboxReceiver,
 ) -> impl std::future::Future<Output = ()> {
     async move {
@@ -196,36 +196,34 @@ impl SocketContext {
     async fn on_item(
         &mut self,
         session: &mut Session,
-        item: Result<AggregatedMessage, ProtocolError>,
+        item: Result<Incoming, WireError>,
     ) -> Option<Ending> {
         match item {
-            Ok(AggregatedMessage::Text(text)) => {
+            Ok(Incoming::Text(text)) => {
                 if let Some(reply) = self.on_text(&text).await {
                     self.reply(&reply);
                 }
             }
-            Ok(AggregatedMessage::Binary(_)) => {
+            Ok(Incoming::Binary) => {
                 self.reply(&ServerMsg::error(
                     ErrorCode::BinaryUnsupported,
                     "binary frames are not supported: send JSON text frames",
                     None,
                 ));
             }
-            Ok(AggregatedMessage::Ping(bytes)) => {
+            Ok(Incoming::Ping(bytes)) => {
                 if !control(session, Some(&bytes[..])) {
                     return Some(Ending::Gone);
                 }
             }
-            Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(reason)) => {
-                return Some(Ending::Answer(
-                    reason.unwrap_or_else(|| CloseCode::Normal.into()),
-                ));
+            Ok(Incoming::Pong(_)) => {}
+            Ok(Incoming::Close(reason)) => {
+                return Some(Ending::Answer(reason.unwrap_or_else(wire::normal)));
             }
-            Err(ProtocolError::Overflow) => {
+            Err(WireError::FrameTooBig) => {
                 return Some(close(CloseCode::Size, "frame larger than 64 KiB"));
             }
-            Err(ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
+            Err(WireError::MessageTooBig) => {
                 return Some(close(CloseCode::Size, "message larger than 64 KiB"));
             }
             Err(e) => {

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use tokio::sync::Semaphore;
 
 use confab_engine::bus::local::LocalBroker;
@@ -62,6 +62,9 @@ pub enum StartupError {
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The longest a shutdown waits for the real-time connections to close.
+const CONNECTIONS_CLOSE: std::time::Duration = std::time::Duration::from_secs(6);
 
 pub struct Application {
     listener: TcpListener,
@@ -270,11 +273,10 @@ impl Application {
             state,
             tasks,
         } = self;
-        let send_buffer = state.settings.socket_send_buffer;
         let app_state = state.clone();
         let site_dir = state.settings.site_dir.clone();
         let on_worker = tasks.on_worker.clone();
-        let server = HttpServer::new(move || {
+        let make_app = move || {
             on_worker.start_here();
             // The last `wrap` is the outermost: request bodies are held
             // around everything, ids are given before rate limiting.
@@ -288,20 +290,8 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     crate::unread_body::middleware,
                 ))
-        })
-        .on_connect(move |conn, data| {
-            if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                if send_buffer > 0 {
-                    let _ = socket2::SockRef::from(stream).set_send_buffer_size(send_buffer);
-                }
-                // A WebSocket ends its TCP connection itself (see `peer`).
-                data.insert(crate::peer::PeerFd::of(stream));
-            }
-        })
-        .listen(listener)?
-        .disable_signals()
-        .shutdown_timeout(5)
-        .run();
+        };
+        let server = crate::upgrade::server(listener, make_app, state.clone())?;
         let handle = server.handle();
         let mut server_task = tokio::spawn(server);
         tracing::info!(addr = %state.settings.listen, "confab is serving");
@@ -315,6 +305,17 @@ impl Application {
         tasks.sweeper.abort();
         tasks.names_sweeper.abort();
         state.hub.shutdown().await;
+        // WebSockets are not actix's connections once upgraded
+        // (crate::upgrade), so its graceful stop would not wait for them:
+        // wait here until every connection has given its place back (each
+        // socket answers what it was sent and closes with 1001, within
+        // about 5 s), as actix waits for HTTP requests in flight.
+        let every_place = u32::try_from(state.settings.max_connections).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(
+            CONNECTIONS_CLOSE,
+            state.connections.acquire_many(every_place),
+        )
+        .await;
         if let Some(sweeper) = &tasks.session_sweeper {
             sweeper.abort();
         }

@@ -13,7 +13,7 @@ mod pages;
 mod rooms;
 mod session;
 mod uploads;
-mod ws;
+pub(crate) mod ws;
 
 pub use account::NAME_RESERVED;
 

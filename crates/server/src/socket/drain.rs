@@ -20,7 +20,7 @@
 //! five seconds). What such a client sent after the deadline is not read;
 //! it resends it, with the same `client_id`, after reconnecting.
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, Session};
+use super::wire::{normal, Frames, Incoming, Session};
 use tokio::time::{sleep_until, Duration, Instant};
 
 use super::{close_for, Ending, SocketContext};
@@ -35,7 +35,7 @@ const MARKER: &[u8] = b"confab-shutdown";
 pub(crate) async fn on_shutdown(
     ctx: &mut SocketContext,
     session: &mut Session,
-    stream: &mut AggregatedMessageStream,
+    stream: &mut Frames,
     outbox: &mut OutboxReceiver,
 ) -> Ending {
     let deadline = Instant::now() + DRAIN;
@@ -62,11 +62,10 @@ pub(crate) async fn on_shutdown(
             item = stream.recv() => {
                 let Some(item) = item else { return Ending::Gone };
                 match item {
-                    Ok(AggregatedMessage::Pong(bytes)) if bytes.as_ref() == MARKER => read_all = true,
+                    Ok(Incoming::Pong(bytes)) if bytes.as_ref() == MARKER => read_all = true,
                     // The client closes: nothing comes after that.
-                    Ok(AggregatedMessage::Close(reason)) => {
-                        client_closed =
-                            Some(reason.unwrap_or_else(|| actix_ws::CloseCode::Normal.into()));
+                    Ok(Incoming::Close(reason)) => {
+                        client_closed = Some(reason.unwrap_or_else(normal));
                         read_all = true;
                     }
                     item => {

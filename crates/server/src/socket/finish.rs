@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, Session};
+use super::wire::{Frames, Incoming, Session};
 use tokio::task::JoinHandle;
 
 use super::{Ending, SocketContext, Written};
@@ -21,7 +21,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(super) async fn finish(
     ctx: SocketContext,
     session: Session,
-    mut stream: AggregatedMessageStream,
+    mut stream: Frames,
     writer: JoinHandle<Written>,
     writer_done: bool,
     ending: Ending,
@@ -50,20 +50,18 @@ pub(super) async fn finish(
         }
         Ending::Gone => None,
     };
-    // The handshake is over (or cannot happen): end the TCP connection now
-    // instead of leaving it to linger until the client gives up on it.
-    if let Some(peer) = &ctx.peer {
-        peer.end();
-    }
+    // The handshake is over (or cannot happen): the TCP connection ends
+    // when this function returns, with the last handles on it (`stream`
+    // and `session`; the writer's went with its task).
     tracing::info!(conn = ctx.conn, user = %ctx.user.name, client = %ctx.client, ?code, "websocket closed");
 }
 
 /// Reads until the client answers the server's close frame (or goes, or
 /// takes too long), so the close handshake completes before TCP ends.
-async fn await_close_reply(stream: &mut AggregatedMessageStream) {
+async fn await_close_reply(stream: &mut Frames) {
     let _ = tokio::time::timeout(CLOSE_REPLY_WAIT, async {
         while let Some(item) = stream.recv().await {
-            if matches!(item, Ok(AggregatedMessage::Close(_)) | Err(_)) {
+            if matches!(item, Ok(Incoming::Close(_)) | Err(_)) {
                 break;
             }
         }

@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use actix_web::web::Bytes;
-use actix_ws::{Item, Session};
 use bytestring::ByteString;
 use futures_util::future::Either;
 use tokio::time::Instant;
 
+use super::wire::{Closed, Session};
 use super::{close_for, Ending};
 use crate::outbox::{CloseReason, Frame, Next, OutboxReceiver};
 
@@ -27,8 +26,7 @@ pub(crate) enum Written {
 /// an overflow behind it abandons the write.
 ///
 /// A broadcast lingers up to `delay` for the ones after it, then everything
-/// queued goes out together: actix writes what this task hands it before
-/// it yields in one syscall, so a busy room costs a write per socket per
+/// queued goes out together, so a busy room costs a write per socket per
 /// `delay`, not per message. An answer to this socket never waits. Under
 /// [`Framing::Lines`](confab_shared::Framing) (`lines`), what is queued
 /// goes out as one text frame too, a JSON object per line ([`pack`]).
@@ -82,9 +80,9 @@ pub(crate) fn write_out(
 /// and the first frame that did not fit, if any. One frame alone goes out
 /// as it is, without a copy.
 ///
-/// Why: every text message handed to actix-ws crosses a channel and is
-/// framed on its own, which costs more than copying its bytes once; a
-/// socket in a busy room gets one frame per tick instead of one per message.
+/// Why: every WebSocket frame is a write syscall of its own, which costs
+/// far more than copying its bytes once; a socket in a busy room gets one
+/// frame per tick instead of one per message.
 fn pack(first: Frame, outbox: &mut OutboxReceiver) -> (ByteString, Option<Frame>) {
     let Some(second) = outbox.try_next() else {
         return (first.json, None);
@@ -107,35 +105,29 @@ fn pack(first: Frame, outbox: &mut OutboxReceiver) -> (ByteString, Option<Frame>
 }
 
 /// Sends one text message; a long one (a page of history) in fragments of
-/// [`FRAGMENT`] bytes. actix-ws queues up to 32 messages per connection
-/// between this task and the wire, unbounded in bytes: fragments keep what
-/// waits there for a client that stopped reading near 32 x 16 KiB, where
-/// whole pages could hold megabytes beyond the outbox's bound.
+/// [`FRAGMENT`] bytes: what the kernel does not take at once is copied
+/// aside until it does ([`Session`]), and fragments bound that copy.
 ///
 /// Not an `async fn`: the writer holds this future in its state for the
-/// socket's whole life, so the common case (one message, actix-ws's own
-/// future) stays small and the rare fragmented one is boxed.
+/// socket's whole life, so the common case (one message) stays small and
+/// the rare fragmented one is boxed.
 pub(crate) fn send_text(
     session: &mut Session,
     json: ByteString,
-) -> impl std::future::Future<Output = Result<(), actix_ws::Closed>> + '_ {
+) -> impl std::future::Future<Output = Result<(), Closed>> + '_ {
     if json.len() <= FRAGMENT {
         Either::Left(session.text(json))
     } else {
-        Either::Right(Box::pin(send_fragments(session, json.into_bytes())))
+        Either::Right(Box::pin(send_fragments(session, json)))
     }
 }
 
-async fn send_fragments(session: &mut Session, bytes: Bytes) -> Result<(), actix_ws::Closed> {
+async fn send_fragments(session: &mut Session, text: ByteString) -> Result<(), Closed> {
+    let bytes = text.as_bytes();
     let last = (bytes.len() - 1) / FRAGMENT;
     for i in 0..=last {
-        let part = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
-        let item = match i {
-            0 => Item::FirstText(part),
-            i if i == last => Item::Last(part),
-            _ => Item::Continue(part),
-        };
-        session.continuation(item).await?;
+        let part = &bytes[i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len())];
+        session.fragment(i == 0, i == last, part).await?;
     }
     Ok(())
 }

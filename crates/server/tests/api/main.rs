@@ -36,4 +36,5 @@ mod shutdown;
 mod uploads;
 mod uploads_limits;
 mod uploads_privacy;
+mod wire;
 mod write_delay;
