@@ -63,9 +63,19 @@ pub(crate) fn write_out(
                     } else {
                         (frame.json, None)
                     };
-                    tokio::select! {
-                        sent = send_text(&mut session, text) => if sent.is_err() { return Written::Ended(Ending::Gone) },
-                        reason = outbox.aborted() => return Written::Ended(close_for(reason)),
+                    // Boxed: writing (the send, the abort it races) needs
+                    // far more room than waiting for the outbox, and an
+                    // idle socket's writer waits almost all the time; one
+                    // allocation per write, against its syscall.
+                    let sent = Box::pin(async {
+                        tokio::select! {
+                            sent = send_text(&mut session, text) => if sent.is_err() { Some(Ending::Gone) } else { None },
+                            reason = outbox.aborted() => Some(close_for(reason)),
+                        }
+                    })
+                    .await;
+                    if let Some(ending) = sent {
+                        return Written::Ended(ending);
                     }
                     left
                 };
