@@ -140,11 +140,15 @@ where
     let accepted = res.extensions_mut().remove::<Accepted>();
     let Some(accepted) = accepted.filter(|_| res.status() == StatusCode::SWITCHING_PROTOCOLS)
     else {
-        return answer(io, codec, res).await;
+        answer(io, codec, res).await;
+        return Ok(());
     };
     let connected = match connect(state, accepted).await {
         Ok(connected) => connected,
-        Err(e) => return answer(io, codec, e.error_response().into()).await,
+        Err(e) => {
+            answer(io, codec, e.error_response().into()).await;
+            return Ok(());
+        }
     };
     let (head, _) = res.into_parts();
     let mut out = BytesMut::new();
@@ -170,22 +174,31 @@ where
 
 /// Writes `res` and closes the connection: an upgrade that did not happen
 /// ends its connection, as the client is waiting for a 101 and nothing else.
-async fn answer(
-    mut io: TcpStream,
+/// A client that left before its answer is nobody's error (actix would log
+/// an error returned from here as a server fault).
+async fn answer(mut io: TcpStream, codec: h1::Codec, res: Response<BoxBody>) {
+    match encode_answer(codec, res).await {
+        Ok(out) => {
+            if let Err(e) = io.write_all(&out).await {
+                tracing::debug!(error = %e, "the client left before its answer");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot write the answer to an upgrade request"),
+    }
+    let _ = io.shutdown().await;
+}
+
+async fn encode_answer(
     mut codec: h1::Codec,
     res: Response<BoxBody>,
-) -> Result<(), actix_web::Error> {
+) -> Result<BytesMut, Box<dyn std::error::Error>> {
     let (mut head, body) = res.into_parts();
     head.head_mut().set_connection_type(ConnectionType::Close);
-    let body = actix_http::body::to_bytes(body)
-        .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    let body = actix_http::body::to_bytes(body).await?;
     let mut out = BytesMut::new();
     let size = BodySize::Sized(body.len() as u64);
     codec.encode(h1::Message::Item((head, size)), &mut out)?;
     codec.encode(h1::Message::Chunk(Some(body)), &mut out)?;
     codec.encode(h1::Message::Chunk(None), &mut out)?;
-    io.write_all(&out).await?;
-    let _ = io.shutdown().await;
-    Ok(())
+    Ok(out)
 }

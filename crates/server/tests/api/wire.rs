@@ -172,6 +172,7 @@ async fn upgrade_requests_that_do_not_become_websockets_get_an_http_answer() {
         .replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "");
     let answer = exchange(&app, no_key.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains(r#""code":"invalid""#), "{answer}");
     // An upgrade with a request body stays HTTP, and is refused.
     let chunked = format!("{auth}Transfer-Encoding: chunked\r\n");
     let mut request = upgrade_request(&app, "/ws", &chunked);
