@@ -185,3 +185,23 @@ async fn upgrade_requests_that_do_not_become_websockets_get_an_http_answer() {
     // sockets up to her cap.
     let _a = app.connect(&alice).await;
 }
+
+#[tokio::test]
+async fn a_client_ping_gets_its_pong_and_the_socket_stays_open() {
+    let app = spawn_app().await;
+    let alice = app.login("alice").await;
+    let mut a = app.connect(&alice).await;
+    a.stream
+        .send(WsMessage::Ping(b"are you there".to_vec()))
+        .await
+        .expect("ping");
+    let pong = loop {
+        match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut a.stream)).await {
+            Ok(Some(Ok(WsMessage::Pong(payload)))) => break payload,
+            Ok(Some(Ok(WsMessage::Text(_) | WsMessage::Ping(_)))) => continue,
+            other => panic!("expected a pong, got {other:?}"),
+        }
+    };
+    assert_eq!(pong, b"are you there");
+    assert_eq!(a.say("lobby", "still here", "after-ping").await, 1);
+}
