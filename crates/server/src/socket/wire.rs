@@ -346,3 +346,7 @@ fn text(bytes: Bytes) -> Result<Incoming, WireError> {
 pub(crate) fn normal() -> CloseReason {
     CloseCode::Normal.into()
 }
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod tests;
