@@ -309,11 +309,13 @@ impl Application {
         // (crate::upgrade), so its graceful stop would not wait for them:
         // wait here until every connection has given its place back (each
         // socket answers what it was sent and closes with 1001, within
-        // about 5 s), as actix waits for HTTP requests in flight.
+        // about 5 s), as actix waits for HTTP requests in flight. The
+        // places are kept until the server has stopped: a connection
+        // arriving meanwhile is refused (503) instead of opened for nothing.
         let every_place = u32::try_from(state.settings.max_connections).unwrap_or(u32::MAX);
-        let _ = tokio::time::timeout(
+        let _every_place_held = tokio::time::timeout(
             CONNECTIONS_CLOSE,
-            state.connections.acquire_many(every_place),
+            state.connections.clone().acquire_many_owned(every_place),
         )
         .await;
         if let Some(sweeper) = &tasks.session_sweeper {
