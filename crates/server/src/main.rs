@@ -1,15 +1,16 @@
 use clap::Parser;
+use confab_server::configuration::Cli;
+use confab_server::{telemetry, Application};
 
 /// jemalloc instead of glibc's malloc: a crowd of sockets is many small
 /// long-lived allocations made between bigger short-lived ones (each
 /// connection's HTTP state until its upgrade), which glibc's heap keeps
-/// fragmented. Measured (README "Performance"): RSS per idle socket 6.6 –
-/// 6.9 → 4.5 – 4.6 KiB, ingest higher and its stalls shorter in every one
-/// of four alternating runs, fan-out CPU unchanged.
+/// fragmented. Measured (CHANGELOG, README "Performance"): RSS per idle
+/// socket 6.6 – 6.9 → 4.35 – 4.55 KiB; alternating with a glibc build,
+/// ingest was higher in six pairs of seven and its longest stall shorter
+/// in four of five; fan-out CPU the same within the runs' spread.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-use confab_server::configuration::Cli;
-use confab_server::{telemetry, Application};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
