@@ -136,7 +136,7 @@ where
         Err(e) => e.into().error_response().into(),
     };
     let parts = framed.into_parts();
-    let (mut io, codec, read) = (parts.io, parts.codec, parts.read_buf);
+    let (mut io, mut codec, read) = (parts.io, parts.codec, parts.read_buf);
     let accepted = res.extensions_mut().remove::<Accepted>();
     let Some(accepted) = accepted.filter(|_| res.status() == StatusCode::SWITCHING_PROTOCOLS)
     else {
@@ -152,7 +152,6 @@ where
     };
     let (head, _) = res.into_parts();
     let mut out = BytesMut::new();
-    let mut codec = codec;
     let sent = match codec.encode(h1::Message::Item((head, BodySize::None)), &mut out) {
         Ok(()) => io.write_all(&out).await,
         Err(e) => Err(e),

@@ -299,3 +299,14 @@ pub fn texts(msg: &ServerMsg) -> Vec<String> {
         other => panic!("no messages in {other:?}"),
     }
 }
+
+/// A short client text frame written by hand (masked, as RFC 6455 requires
+/// of a client), for tests that put bytes on the wire themselves.
+pub fn masked_text_frame(text: &[u8]) -> Vec<u8> {
+    assert!(text.len() < 126, "a short frame");
+    let mask = [0x1f, 0x2e, 0x3d, 0x4c];
+    let mut frame = vec![0x81, 0x80 | text.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(text.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use actix_codec::Decoder as _;
 use actix_http::ws::{CloseCode, CloseReason, Codec, Frame, Item, ProtocolError};
 use actix_web::rt::net::TcpStream;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::{Buf as _, Bytes, BytesMut};
 use bytestring::ByteString;
 
 /// How much one read asks the kernel for.
@@ -241,9 +241,7 @@ impl Session {
             }
             match self.0.stream.try_write(unwritten) {
                 Ok(0) => return Err(self.fail()),
-                Ok(n) => {
-                    let _ = unwritten.split_to(n);
-                }
+                Ok(n) => unwritten.advance(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => return Err(self.fail()),
             }

@@ -21,16 +21,6 @@ async fn pair() -> (TcpStream, tokio::net::TcpStream) {
     (server, client.expect("connect"))
 }
 
-/// A client's (masked) text frame.
-fn masked_text(text: &[u8]) -> Vec<u8> {
-    assert!(text.len() < 126);
-    let mask = [7, 1, 9, 3];
-    let mut frame = vec![0x81, 0x80 | text.len() as u8];
-    frame.extend_from_slice(&mask);
-    frame.extend(text.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    frame
-}
-
 #[tokio::test]
 async fn a_write_given_up_halfway_is_finished_before_the_next_frame() {
     let (server, mut client) = pair().await;
@@ -71,7 +61,7 @@ async fn a_write_given_up_halfway_is_finished_before_the_next_frame() {
 async fn a_frame_split_across_reads_is_put_together_and_an_idle_socket_keeps_no_buffer() {
     let (server, mut client) = pair().await;
     let (_session, mut frames) = open(server, BytesMut::new(), 64 * 1024);
-    let frame = masked_text(br#"{"type":"typing","room":"lobby"}"#);
+    let frame = confab_testkit::masked_text_frame(br#"{"type":"typing","room":"lobby"}"#);
     let (head, tail) = frame.split_at(9);
     client.write_all(head).await.expect("write");
     // Long enough for the server to read the first half.

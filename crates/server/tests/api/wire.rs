@@ -18,17 +18,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use confab_testkit::*;
 
-/// A client's text frame (masked, as RFC 6455 requires), by hand.
-fn masked_text(text: &str) -> Vec<u8> {
-    let payload = text.as_bytes();
-    assert!(payload.len() < 126, "a short frame");
-    let mask = [0x1f, 0x2e, 0x3d, 0x4c];
-    let mut frame = vec![0x81, 0x80 | payload.len() as u8];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    frame
-}
-
 fn upgrade_request(app: &TestApp, path: &str, extra: &str) -> String {
     format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -73,7 +62,7 @@ async fn a_frame_sent_along_with_the_upgrade_request_is_read() {
     // One write: the request and the first frame arrive together, so actix
     // reads the frame's bytes with the request and must hand them over.
     let mut bytes = upgrade_request(&app, &path, "").into_bytes();
-    bytes.extend(masked_text(&send.to_string()));
+    bytes.extend(masked_text_frame(send.to_string().as_bytes()));
     let mut tcp = TcpStream::connect(app.addr).await.expect("connect");
     tcp.write_all(&bytes).await.expect("write");
     let head = read_head(&mut tcp).await;
